@@ -1,0 +1,171 @@
+"""The key layout of the official BiT `.npz` checkpoints, mapped to the layers of bit_keras.
+
+The published files (`BiT-M-R50x1.npz` and the others) hold float32 arrays under keys such as
+`resnet/block2/unit01/a/proj/standardized_conv2d/kernel`. Keras layer names cannot hold "/",
+so this module is the one place that knows how a checkpoint key maps to a model variable:
+
+| checkpoint key                                           | bit_keras variable                |
+| -------------------------------------------------------- | --------------------------------- |
+| resnet/root_block/standardized_conv2d/kernel             | root_conv.kernel                  |
+| resnet/block{b}/unit{uu}/{a,b,c}/group_norm/{gamma,beta} | block{b}_unit{uu}.{a,b,c}_norm.*  |
+| resnet/block{b}/unit{uu}/{a,b,c}/standardized_conv2d/kernel | block{b}_unit{uu}.{a,b,c}_conv.kernel |
+| resnet/block{b}/unit01/a/proj/standardized_conv2d/kernel | block{b}_unit01.a_proj.kernel     |
+| resnet/group_norm/{gamma,beta}                           | final_norm.{gamma,beta}           |
+| resnet/head/conv2d/kernel (1, 1, C, K)                   | head.kernel (C, K)                |
+| resnet/head/conv2d/bias (K,)                             | head.bias                         |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+
+from bit_keras.checkpoint.npz_file import CheckpointError
+from bit_keras.layers import PreActBottleneck
+from bit_keras.models import layer_names
+
+PREFIX = "resnet/"
+ROOT_KERNEL = "resnet/root_block/standardized_conv2d/kernel"
+FINAL_NORM = "resnet/group_norm"
+HEAD_KERNEL = "resnet/head/conv2d/kernel"
+HEAD_BIAS = "resnet/head/conv2d/bias"
+HEAD_KEYS = (HEAD_KERNEL, HEAD_BIAS)
+# Width of the root convolution at width factor 1.
+ROOT_WIDTH = 64
+
+_CONV = "standardized_conv2d/kernel"
+_UNIT_KEY = re.compile(r"^resnet/block(\d+)/unit(\d+)/")
+
+
+def unit_prefix(block: int, unit: int) -> str:
+    """Checkpoint key prefix of a unit, e.g. `resnet/block2/unit01`."""
+    return f"{PREFIX}block{block}/unit{unit:02d}"
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointArchitecture:
+    """What an official checkpoint's keys say about the network that wrote it."""
+
+    block_units: tuple[int, ...]
+    width_factor: int
+    classes: int | None
+
+
+def official_variables(model: keras.Model) -> dict[str, keras.Variable]:
+    """Maps every official checkpoint key that `model` has a variable for to that variable.
+
+    Args:
+        model: A model built by `bit_keras` (`BiTResNetV2`, `create_model`, applications).
+
+    Returns:
+        Keys in checkpoint order of layers (root, units, final norm, head); the head keys
+        only when the model has its top.
+
+    Raises:
+        ValueError: `model` is not a BiT ResNet-v2 built by bit_keras.
+    """
+    root = _get_layer(model, layer_names.ROOT_CONV)
+    variables = {ROOT_KERNEL: root.kernel}
+    units = sorted(
+        (parsed, layer)
+        for layer in model.layers
+        if isinstance(layer, PreActBottleneck) and (parsed := layer_names.parse_unit_name(layer.name))
+    )
+    if not units:
+        raise ValueError(f"Model {model.name!r} has no BiT units named like 'block1_unit01'.")
+    for (block, unit), layer in units:
+        prefix = unit_prefix(block, unit)
+        for part in "abc":
+            norm = getattr(layer, f"{part}_norm")
+            variables[f"{prefix}/{part}/group_norm/gamma"] = norm.gamma
+            variables[f"{prefix}/{part}/group_norm/beta"] = norm.beta
+            variables[f"{prefix}/{part}/{_CONV}"] = getattr(layer, f"{part}_conv").kernel
+        if layer.a_proj is not None:
+            variables[f"{prefix}/a/proj/{_CONV}"] = layer.a_proj.kernel
+    final_norm = _get_layer(model, layer_names.FINAL_NORM)
+    variables[f"{FINAL_NORM}/gamma"] = final_norm.gamma
+    variables[f"{FINAL_NORM}/beta"] = final_norm.beta
+    head = _find_layer(model, layer_names.HEAD)
+    if head is not None:
+        variables[HEAD_KERNEL] = head.kernel
+        variables[HEAD_BIAS] = head.bias
+    return variables
+
+
+def checkpoint_shape(key: str, variable_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Shape an array has in the checkpoint for a variable of `variable_shape`."""
+    if key == HEAD_KERNEL:
+        return (1, 1, *variable_shape)  # The official head is a 1x1 convolution.
+    return tuple(variable_shape)
+
+
+def official_arrays(model: keras.Model) -> dict[str, np.ndarray]:
+    """Returns the model's weights as float32 arrays in the official checkpoint layout."""
+    return {
+        key: np.asarray(variable.numpy(), dtype=np.float32).reshape(
+            checkpoint_shape(key, tuple(variable.shape))
+        )
+        for key, variable in official_variables(model).items()
+    }
+
+
+def infer_architecture(shapes: Mapping[str, tuple[int, ...]]) -> CheckpointArchitecture:
+    """Reads block units, width factor and head size off an official checkpoint's keys.
+
+    Args:
+        shapes: Checkpoint key to array shape.
+
+    Raises:
+        CheckpointError: the keys are not those of an official BiT checkpoint.
+    """
+    if ROOT_KERNEL not in shapes:
+        raise CheckpointError(
+            f"Not an official BiT checkpoint: no key {ROOT_KERNEL!r}. Found keys such as "
+            f"{sorted(shapes)[:3]}."
+        )
+    root_shape = tuple(shapes[ROOT_KERNEL])
+    if len(root_shape) != 4 or root_shape[-1] % ROOT_WIDTH:
+        raise CheckpointError(
+            f"{ROOT_KERNEL!r}: expected shape (7, 7, 3, 64 * width_factor), found {root_shape}."
+        )
+    units: dict[int, set[int]] = {}
+    for key in shapes:
+        match = _UNIT_KEY.match(key)
+        if match:
+            units.setdefault(int(match[1]), set()).add(int(match[2]))
+    if not units:
+        raise CheckpointError("Not an official BiT checkpoint: no 'resnet/block*/unit*' keys.")
+    blocks = sorted(units)
+    if blocks != list(range(1, len(blocks) + 1)) or any(
+        sorted(units[b]) != list(range(1, len(units[b]) + 1)) for b in blocks
+    ):
+        raise CheckpointError(
+            "Checkpoint blocks and units must be numbered from 1 without gaps. Found: "
+            + ", ".join(f"block{b}: units {sorted(units[b])}" for b in blocks)
+        )
+    classes = None
+    if HEAD_KERNEL in shapes:
+        classes = int(shapes[HEAD_KERNEL][-1])
+    return CheckpointArchitecture(
+        block_units=tuple(len(units[b]) for b in blocks),
+        width_factor=root_shape[-1] // ROOT_WIDTH,
+        classes=classes,
+    )
+
+
+def _find_layer(model: keras.Model, name: str):
+    return next((layer for layer in model.layers if layer.name == name), None)
+
+
+def _get_layer(model: keras.Model, name: str):
+    layer = _find_layer(model, name)
+    if layer is None:
+        raise ValueError(
+            f"Model {model.name!r} is not a BiT ResNet-v2 built by bit_keras: it has no layer "
+            f"named {name!r}."
+        )
+    return layer

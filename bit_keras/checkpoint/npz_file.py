@@ -1,0 +1,57 @@
+"""Reading official BiT `.npz` checkpoints safely: no pickle, clear errors for broken files."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is unreadable or does not fit the model it is loaded into."""
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Reads every array of an `.npz` file into memory, without ever unpickling.
+
+    Args:
+        path: Path of the `.npz` file.
+
+    Returns:
+        A dict from array name to array, in the file's order.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
+        CheckpointError: the file is not an `.npz` archive, is truncated or corrupt, or holds
+            an object (pickled) array.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No checkpoint file at {path!r}.")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise CheckpointError(
+            f"{path!r} is not a readable .npz checkpoint (truncated, corrupt or another "
+            f"format): {e}"
+        ) from e
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise CheckpointError(f"{path!r} holds a single .npy array, not an .npz checkpoint.")
+    arrays = {}
+    with archive:
+        for key in archive.files:
+            try:
+                arrays[key] = archive[key]
+            except ValueError as e:
+                if "allow_pickle" in str(e):
+                    raise CheckpointError(
+                        f"Array {key!r} in {path!r} holds Python objects; checkpoints are "
+                        "loaded without pickle, for safety. Save it as a numeric array."
+                    ) from e
+                raise CheckpointError(f"Array {key!r} in {path!r} cannot be read: {e}") from e
+            except (OSError, EOFError, zipfile.BadZipFile) as e:
+                raise CheckpointError(
+                    f"Array {key!r} in {path!r} cannot be read (truncated or corrupt file): {e}"
+                ) from e
+    return arrays

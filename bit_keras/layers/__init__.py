@@ -1,0 +1,6 @@
+"""Keras layers of BiT: the weight-standardized convolution and the bottleneck unit."""
+
+from bit_keras.layers.preact_bottleneck import BIT_GN_EPSILON, BIT_GN_GROUPS, PreActBottleneck
+from bit_keras.layers.std_conv import BIT_WS_EPSILON, StdConv2D
+
+__all__ = ["BIT_GN_EPSILON", "BIT_GN_GROUPS", "BIT_WS_EPSILON", "PreActBottleneck", "StdConv2D"]

@@ -1,0 +1,86 @@
+"""Weight-standardized 2D convolution (Qiao et al., 2019; used by BiT, arXiv 1912.11370)."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+# BiT standardizes with epsilon 1e-10 (big_transfer: bit_tf2/models.py, bit_jax/models.py).
+BIT_WS_EPSILON = 1e-10
+
+
+@keras.saving.register_keras_serializable(package="bit_keras")
+class StdConv2D(keras.layers.Conv2D):
+    """2D convolution with a weight-standardized kernel.
+
+    Each output channel's kernel is standardized over (height, width, input channels) before
+    the convolution: `(k - mean) / sqrt(var + epsilon)`, with the biased variance. This is the
+    convolution of Big Transfer (BiT): https://arxiv.org/abs/1912.11370 and of Weight
+    Standardization: https://arxiv.org/abs/1903.10520.
+
+    The standardization always runs in float32, also under a mixed-precision policy: the
+    default epsilon of 1e-10 underflows to zero in float16. The stored kernel stays the raw,
+    unstandardized one (as in the official checkpoints); `standardized_kernel()` returns the
+    kernel the convolution actually uses, so exporters can fold it into a plain `Conv2D`.
+
+    Only `data_format="channels_last"` is supported, like the BiT checkpoints.
+
+    Args:
+        filters: Number of output channels.
+        kernel_size: Int or tuple of 2 ints, the kernel height and width.
+        epsilon: Added to the variance before the square root. Defaults to BiT's 1e-10.
+        **kwargs: Any other `keras.layers.Conv2D` argument (`strides`, `padding`,
+            `use_bias`, initializers, ...). `use_bias` defaults to False, as in BiT.
+
+    Input shape:
+        4D tensor `(batch, rows, cols, channels)`.
+
+    Output shape:
+        4D tensor `(batch, new_rows, new_cols, filters)`.
+
+    Example:
+    >>> import numpy as np
+    >>> conv = StdConv2D(8, 3, padding="same")
+    >>> conv(np.zeros((2, 16, 16, 4), "float32")).shape
+    (2, 16, 16, 8)
+    """
+
+    def __init__(self, filters: int, kernel_size, epsilon: float = BIT_WS_EPSILON, **kwargs):
+        kwargs.setdefault("use_bias", False)
+        data_format = kwargs.get("data_format") or "channels_last"
+        if data_format != "channels_last":
+            raise ValueError(
+                f"StdConv2D supports only data_format='channels_last'. Received: "
+                f"data_format={data_format}"
+            )
+        kwargs["data_format"] = "channels_last"
+        if kwargs.get("groups", 1) != 1:
+            raise ValueError(f"StdConv2D supports only groups=1. Received: groups={kwargs['groups']}")
+        if not epsilon > 0:
+            raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
+        # Variables are read in their own dtype (float32) and cast by hand in `call`, so the
+        # standardization never runs in float16.
+        kwargs["autocast"] = False
+        super().__init__(filters, kernel_size, **kwargs)
+        self.epsilon = float(epsilon)
+
+    def standardized_kernel(self):
+        """Returns the weight-standardized kernel in float32, shape (h, w, in, out)."""
+        kernel = ops.cast(self.kernel, "float32")
+        mean, variance = ops.moments(kernel, axes=(0, 1, 2), keepdims=True)
+        return (kernel - mean) / ops.sqrt(variance + self.epsilon)
+
+    def call(self, inputs):
+        inputs = ops.cast(inputs, self.compute_dtype)
+        kernel = ops.cast(self.standardized_kernel(), self.compute_dtype)
+        outputs = self.convolution_op(inputs, kernel)
+        if self.use_bias:
+            outputs = outputs + ops.cast(self.bias, self.compute_dtype)
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config["epsilon"] = self.epsilon
+        return config

@@ -1,0 +1,75 @@
+"""Building a BiT model straight from an official `.npz` checkpoint, whatever its shape."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import keras
+
+from bit_keras.checkpoint.layout import infer_architecture
+from bit_keras.checkpoint.loading import load_official_arrays
+from bit_keras.checkpoint.npz_file import read_npz
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
+
+
+def model_from_checkpoint(
+    path: str | os.PathLike,
+    *,
+    include_top: bool = True,
+    input_tensor=None,
+    input_shape: Sequence[int | None] | None = None,
+    pooling: str | None = None,
+    classes: int | None = None,
+    classifier_activation=None,
+    strict: bool = True,
+    name: str | None = None,
+) -> keras.Model:
+    """Builds the BiT ResNet-v2 an official `.npz` checkpoint describes, and loads it.
+
+    The depth (units per block), width factor and head size are read off the checkpoint's
+    keys and shapes, so any file in the official layout works, published or not.
+
+    Args:
+        path: Path of the `.npz` checkpoint.
+        include_top: Whether to include the classification head.
+        input_tensor: Optional Keras tensor to use as the input.
+        input_shape: Shape without the batch axis; defaults to `(None, None, 3)`.
+        pooling: Without the top: `None`, `"avg"` or `"max"`.
+        classes: Head size; defaults to the checkpoint's (an error if it has no head).
+        classifier_activation: Activation of the head; `None` returns logits.
+        strict: See `bit_keras.checkpoint.load_official_weights`.
+        name: Keras name of the model; defaults to the file's name in snake case.
+
+    Returns:
+        A functional `keras.Model` holding the checkpoint's weights.
+
+    Raises:
+        CheckpointError: the file is unreadable or not in the official layout.
+    """
+    path = os.fspath(path)
+    arrays = read_npz(path)
+    arch = infer_architecture({key: array.shape for key, array in arrays.items()})
+    if classes is None:
+        classes = arch.classes
+    if include_top and classes is None:
+        raise ValueError(
+            f"Checkpoint {path!r} has no head: pass `classes=` for a new head, or "
+            "`include_top=False`."
+        )
+    if name is None:
+        stem = os.path.basename(path).removesuffix(".npz")
+        name = "".join(c if c.isalnum() else "_" for c in stem).lower()
+    model = BiTResNetV2(
+        arch.block_units,
+        arch.width_factor,
+        include_top=include_top,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        **({"classes": classes} if include_top else {}),
+        classifier_activation=classifier_activation,
+        name=name,
+    )
+    load_official_arrays(model, arrays, strict=strict, source=path)
+    return model
