@@ -96,6 +96,10 @@ BiT_R50x1_distilled_224 = _application("BiT-R50x1-distilled-224")
 BiT_R50x1_distilled_160 = _application("BiT-R50x1-distilled-160")
 
 __all__ = [
+    "BiT_M_R50x1",
+    "BiT_M_R50x1_ILSVRC2012",
+    "BiT_M_R50x3",
+    "BiT_M_R50x3_ILSVRC2012",
     "BiT_M_R101x1",
     "BiT_M_R101x1_ILSVRC2012",
     "BiT_M_R101x3",
@@ -104,16 +108,12 @@ __all__ = [
     "BiT_M_R152x2_ILSVRC2012",
     "BiT_M_R152x4",
     "BiT_M_R152x4_ILSVRC2012",
-    "BiT_M_R50x1",
-    "BiT_M_R50x1_ILSVRC2012",
-    "BiT_M_R50x3",
-    "BiT_M_R50x3_ILSVRC2012",
     "BiT_R50x1_distilled_160",
     "BiT_R50x1_distilled_224",
+    "BiT_S_R50x1",
+    "BiT_S_R50x3",
     "BiT_S_R101x1",
     "BiT_S_R101x3",
     "BiT_S_R152x2",
     "BiT_S_R152x4",
-    "BiT_S_R50x1",
-    "BiT_S_R50x3",
 ]

@@ -26,7 +26,9 @@ def class_ids(num_classes: int) -> tuple[str, ...]:
         )
     ids = tuple(_read_data(_SYNSET_FILES[num_classes]).split())
     if len(ids) != num_classes:
-        raise RuntimeError(f"{_SYNSET_FILES[num_classes]} lists {len(ids)} classes, not {num_classes}.")
+        raise RuntimeError(
+            f"{_SYNSET_FILES[num_classes]} lists {len(ids)} classes, not {num_classes}."
+        )
     return ids
 
 
@@ -69,6 +71,28 @@ def decode_predictions(preds, top: int = 5) -> list[list[tuple[str, str, float]]
         best = np.argsort(-row, kind="stable")[:top]
         results.append([(ids[i], names[ids[i]], float(row[i])) for i in best])
     return results
+
+
+def top_classes(preds, top: int = 5) -> list[list[tuple[str, str, float]]]:
+    """Like `decode_predictions`, for any head: heads of other sizes get `class <i>` names.
+
+    Args:
+        preds: Scores of shape (batch, classes).
+        top: How many classes to return per example.
+
+    Returns:
+        For each example, a list of `(class_id, name, score)` tuples, best first.
+    """
+    preds = np.asarray(preds)
+    if preds.ndim == 2 and preds.shape[1] in _SYNSET_FILES:
+        return decode_predictions(preds, top=top)
+    if preds.ndim != 2:
+        raise ValueError(f"Expected predictions of shape (batch, classes). Received: {preds.shape}")
+    top = min(top, preds.shape[1])
+    return [
+        [(str(i), f"class {i}", float(row[i])) for i in np.argsort(-row, kind="stable")[:top]]
+        for row in preds
+    ]
 
 
 def _read_data(fname: str) -> str:

@@ -54,6 +54,6 @@ def fetch_checkpoint(
     except Exception as e:
         raise CheckpointDownloadError(
             f"Could not download {origin} ({e}). Without network access, download it on "
-            f"another machine and put it at {cached_path(fname, cache_root)}, or pass the "
-            "file's path as `weights=`."
+            f"another machine and put it at {cached_path(fname, cache_root)}, or give the "
+            "file's path in place of the model name."
         ) from e

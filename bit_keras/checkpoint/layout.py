@@ -4,15 +4,16 @@ The published files (`BiT-M-R50x1.npz` and the others) hold float32 arrays under
 `resnet/block2/unit01/a/proj/standardized_conv2d/kernel`. Keras layer names cannot hold "/",
 so this module is the one place that knows how a checkpoint key maps to a model variable:
 
-| checkpoint key                                           | bit_keras variable                |
-| -------------------------------------------------------- | --------------------------------- |
-| resnet/root_block/standardized_conv2d/kernel             | root_conv.kernel                  |
-| resnet/block{b}/unit{uu}/{a,b,c}/group_norm/{gamma,beta} | block{b}_unit{uu}.{a,b,c}_norm.*  |
-| resnet/block{b}/unit{uu}/{a,b,c}/standardized_conv2d/kernel | block{b}_unit{uu}.{a,b,c}_conv.kernel |
-| resnet/block{b}/unit01/a/proj/standardized_conv2d/kernel | block{b}_unit01.a_proj.kernel     |
-| resnet/group_norm/{gamma,beta}                           | final_norm.{gamma,beta}           |
-| resnet/head/conv2d/kernel (1, 1, C, K)                   | head.kernel (C, K)                |
-| resnet/head/conv2d/bias (K,)                             | head.bias                         |
+    checkpoint key (under resnet/)                    bit_keras variable
+    root_block/standardized_conv2d/kernel             root_conv.kernel
+    block{b}/unit{uu}/{p}/group_norm/{gamma,beta}     block{b}_unit{uu}.{p}_norm.{gamma,beta}
+    block{b}/unit{uu}/{p}/standardized_conv2d/kernel  block{b}_unit{uu}.{p}_conv.kernel
+    block{b}/unit01/a/proj/standardized_conv2d/kernel block{b}_unit01.a_proj.kernel
+    group_norm/{gamma,beta}                           final_norm.{gamma,beta}
+    head/conv2d/kernel (1, 1, C, K)                   head.kernel (C, K)
+    head/conv2d/bias (K,)                             head.bias
+
+with p in a, b, c: `a` is the pre-activation norm and the first 1x1 convolution.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def official_variables(model: keras.Model) -> dict[str, keras.Variable]:
     units = sorted(
         (parsed, layer)
         for layer in model.layers
-        if isinstance(layer, PreActBottleneck) and (parsed := layer_names.parse_unit_name(layer.name))
+        if isinstance(layer, PreActBottleneck)
+        and (parsed := layer_names.parse_unit_name(layer.name))
     )
     if not units:
         raise ValueError(f"Model {model.name!r} has no BiT units named like 'block1_unit01'.")

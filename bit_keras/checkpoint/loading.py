@@ -96,7 +96,9 @@ def load_official_arrays(
 
     if problems:
         listed = "\n  ".join(problems[:_MAX_LISTED])
-        more = f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
+        more = (
+            f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
+        )
         message = (
             f"Checkpoint {source!r} does not fit model {model.name!r} "
             f"({len(problems)} problem(s)):\n  {listed}{more}"

@@ -55,7 +55,9 @@ class StdConv2D(keras.layers.Conv2D):
             )
         kwargs["data_format"] = "channels_last"
         if kwargs.get("groups", 1) != 1:
-            raise ValueError(f"StdConv2D supports only groups=1. Received: groups={kwargs['groups']}")
+            raise ValueError(
+                f"StdConv2D supports only groups=1. Received: groups={kwargs['groups']}"
+            )
         if not epsilon > 0:
             raise ValueError(f"`epsilon` must be positive. Received: epsilon={epsilon}")
         # Variables are read in their own dtype (float32) and cast by hand in `call`, so the

@@ -97,9 +97,7 @@ def BiTResNetV2(
             f"Received: block_units={block_units}"
         )
     if pooling not in _POOLINGS:
-        raise ValueError(
-            f"`pooling` must be one of {_POOLINGS}. Received: pooling={pooling!r}"
-        )
+        raise ValueError(f"`pooling` must be one of {_POOLINGS}. Received: pooling={pooling!r}")
     if include_top and pooling is not None:
         raise ValueError(
             "`pooling` is only used with `include_top=False`: the BiT head always averages. "

@@ -182,6 +182,26 @@ def create_model(
     )
 
 
+def checkpoint_path(source: str | os.PathLike) -> str:
+    """Local path of an official checkpoint given a published model's name or a file path.
+
+    A name (see `list_models()`) is downloaded into the Keras cache once.
+
+    Raises:
+        ValueError: `source` is neither a published model's name nor an existing file.
+    """
+    if isinstance(source, str) and source in PRETRAINED:
+        info = PRETRAINED[source]
+        return fetch_checkpoint(info.fname, info.origin)
+    if os.path.isfile(source):
+        return os.fspath(source)
+    close = difflib.get_close_matches(str(source), PRETRAINED, n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise ValueError(
+        f"{source!r} is neither a published BiT model nor an existing checkpoint file.{hint}"
+    )
+
+
 def resolve_weights(info: PretrainedModel, weights) -> str | None:
     """Turns a `weights=` argument into a local file path (downloading if needed) or None."""
     if weights is None:

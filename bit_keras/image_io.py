@@ -1,0 +1,54 @@
+"""Reading images for BiT inference, and a synthetic image for demos without files."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+
+def load_image(path: str | os.PathLike, size: int | tuple[int, int]) -> np.ndarray:
+    """Reads a JPEG, PNG, GIF or BMP file as RGB and resizes it (bilinear, antialiased).
+
+    BiT evaluates on the whole image resized to the crop size, without a center crop.
+
+    Args:
+        path: Image file.
+        size: Output size, an int for squares or (height, width).
+
+    Returns:
+        float32 array (height, width, 3) with values in [0, 255].
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ValueError: the file is not an image TensorFlow can decode.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No image file at {path!r}.")
+    try:
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=3, expand_animations=False, dtype=tf.uint8
+        )
+    except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
+        raise ValueError(f"{path!r} is not a readable JPEG, PNG, GIF or BMP image.") from e
+    return resize(image.numpy(), size)
+
+
+def resize(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
+    """Resizes an (height, width, 3) image to `size`, returning float32 in [0, 255]."""
+    size = (size, size) if isinstance(size, int) else tuple(size)
+    resized = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True)
+    return np.clip(resized.numpy(), 0.0, 255.0)
+
+
+def synthetic_image(size: int = 224) -> np.ndarray:
+    """A deterministic made-up picture (colour gradients and a disc), float32 in [0, 255].
+
+    For demos and smoke tests that must run without any image file. It shows nothing real.
+    """
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / max(size - 1, 1)
+    disc = ((x - 0.6) ** 2 + (y - 0.4) ** 2 < 0.06).astype(np.float32)
+    image = np.stack([255 * x, 255 * y, 255 * (1 - disc) * (1 - x * y)], axis=-1)
+    return image.astype(np.float32)

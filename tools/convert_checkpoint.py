@@ -1,0 +1,47 @@
+"""Converts an official BiT `.npz` checkpoint to a Keras `.keras` model or `.weights.h5` file.
+
+The architecture (depth, width, head size) is read off the checkpoint. The output is written
+under a temporary name and renamed when complete.
+
+Example (runs offline on the small checkpoint in the official layout, random weights):
+    python tools/convert_checkpoint.py \
+        --checkpoint=../shared/fixtures/bit_official_layout/bit_r14x1_head10_official_layout.npz \
+        --output=/tmp/bit_r14x1.keras
+
+    python tools/convert_checkpoint.py --checkpoint=BiT-M-R50x1 --output=bit_m_r50x1.keras
+"""
+
+from __future__ import annotations
+
+import sys
+
+from absl import app, flags
+
+_CHECKPOINT = flags.DEFINE_string(
+    "checkpoint", None, "Official .npz file, or a published model's name (e.g. BiT-M-R50x1)."
+)
+_OUTPUT = flags.DEFINE_string("output", None, "File to write, ending in .keras or .weights.h5.")
+_INCLUDE_TOP = flags.DEFINE_boolean("include_top", True, "Keep the classification head.")
+_OVERWRITE = flags.DEFINE_boolean("overwrite", False, "Replace an existing output file.")
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bit_keras.checkpoint.convert import convert_checkpoint
+
+    try:
+        model = convert_checkpoint(
+            _CHECKPOINT.value,
+            _OUTPUT.value,
+            include_top=_INCLUDE_TOP.value,
+            overwrite=_OVERWRITE.value,
+        )
+    except (ValueError, OSError) as e:
+        sys.exit(f"convert_checkpoint: error: {e}")
+    print(f"Wrote {_OUTPUT.value} ({model.name}, {model.count_params():,} parameters).")
+
+
+if __name__ == "__main__":
+    flags.mark_flags_as_required(["checkpoint", "output"])
+    app.run(main)
