@@ -1,0 +1,19 @@
+"""Constants and helpers shared by the tests (importable: pytest puts tests/ on sys.path)."""
+
+from __future__ import annotations
+
+import pathlib
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures" / "bit_official_layout"
+OFFICIAL_CKPT = FIXTURES / "bit_r14x1_head10_official_layout.npz"
+REFERENCE_IO = FIXTURES / "bit_r14x1_head10_reference_io.npz"
+# The fixture network: one unit per block, width 1, a 10-class head.
+FIXTURE_BLOCK_UNITS = (1, 1, 1, 1)
+FIXTURE_CLASSES = 10
+# The issue's bar for matching the official implementation.
+PARITY_ATOL = 1e-4
+
+
+def ceil_div(n: int, d: int) -> int:
+    return -(-n // d)
