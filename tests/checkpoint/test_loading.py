@@ -85,7 +85,10 @@ def _broken(official_arrays, tmp_path, change):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda a: a.pop(UNIT_CONV), f"missing key '{UNIT_CONV}' \\(expected shape \\(3, 3, 128, 128\\)"),
+        (
+            lambda a: a.pop(UNIT_CONV),
+            f"missing key '{UNIT_CONV}' \\(expected shape \\(3, 3, 128, 128\\)",
+        ),
         (
             lambda a: a.update({"resnet/block5/extra": np.zeros(3, "float32")}),
             "unexpected key 'resnet/block5/extra' \\(shape \\(3,\\)\\)",
@@ -137,7 +140,9 @@ def test_non_strict_loads_what_fits(official_arrays, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="bit_keras"):
         load_official_weights(model, path, strict=False)
     assert UNIT_CONV in caplog.text
-    np.testing.assert_array_equal(model.get_layer("root_conv").kernel.numpy(), official_arrays[ROOT])
+    np.testing.assert_array_equal(
+        model.get_layer("root_conv").kernel.numpy(), official_arrays[ROOT]
+    )
 
 
 def test_object_array_is_refused_without_unpickling(official_arrays, tmp_path):
@@ -172,16 +177,16 @@ def test_corrupt_member(official_ckpt, tmp_path):
 def test_not_an_npz_file(tmp_path, content):
     path = tmp_path / "model.npz"
     path.write_bytes(content)
-    with pytest.raises(CheckpointError, match="not a readable .npz"):
+    with pytest.raises(CheckpointError, match=r"not a readable \.npz"):
         load_official_weights(_model(), path)
 
 
 def test_npy_file(tmp_path):
     np.save(tmp_path / "array.npy", np.zeros(3, "float32"))
-    with pytest.raises(CheckpointError, match="single .npy array"):
+    with pytest.raises(CheckpointError, match=r"single \.npy array"):
         bit_keras.checkpoint.read_npz(tmp_path / "array.npy")
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nothing.npz"):
+    with pytest.raises(FileNotFoundError, match=r"nothing\.npz"):
         load_official_weights(_model(), tmp_path / "nothing.npz")

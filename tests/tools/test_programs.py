@@ -1,0 +1,79 @@
+"""The absl programs, run as a user runs them."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from bit_test_utils import PARITY_ATOL, REPO
+
+
+def _run(program, *args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [sys.executable, str(REPO / "tools" / program), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_convert_then_use(official_ckpt, reference_io, tmp_path):
+    output = tmp_path / "bit.keras"
+    result = _run("convert_checkpoint.py", f"--checkpoint={official_ckpt}", f"--output={output}")
+    assert result.returncode == 0, result.stderr
+    assert "8,028,746 parameters" in result.stdout
+    model = keras.saving.load_model(output)
+    np.testing.assert_allclose(
+        model.predict(reference_io["x64"], verbose=0), reference_io["x64_logits"], atol=PARITY_ATOL
+    )
+    again = _run("convert_checkpoint.py", f"--checkpoint={official_ckpt}", f"--output={output}")
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines()[-1].startswith("convert_checkpoint: error:")
+    assert "exists" in again.stderr
+
+
+def test_convert_bad_flags(tmp_path):
+    result = _run("convert_checkpoint.py", "--checkpoint=BiT-X", f"--output={tmp_path}/x.keras")
+    assert result.returncode == 1 and "neither a published BiT model" in result.stderr
+    assert os.listdir(tmp_path) == []
+    result = _run("convert_checkpoint.py", f"--output={tmp_path}/x.keras")
+    assert result.returncode != 0 and "--checkpoint" in result.stderr
+
+
+def test_predict_prints_top_classes(official_ckpt, tmp_path):
+    image = np.zeros((50, 70, 3), np.uint8)
+    image[:, :35] = 255
+    path = tmp_path / "half.png"
+    path.write_bytes(tf.io.encode_png(image).numpy())
+    result = _run("predict.py", f"--checkpoint={official_ckpt}", f"--image={path}", "--top=3")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert len(lines) == 3 and "class" in lines[0]
+    scores = [float(line.split()[1]) for line in lines]
+    assert scores == sorted(scores, reverse=True)
+    # The printed scores are the model's logits for that image.
+    import bit_keras
+    from bit_keras import image_io
+
+    model = bit_keras.model_from_checkpoint(official_ckpt)
+    logits = model.predict(
+        bit_keras.preprocess_input(image_io.load_image(path, 224)[None]), verbose=0
+    )
+    np.testing.assert_allclose(scores, np.sort(logits[0])[::-1][:3], atol=1e-3)
+
+
+def test_predict_default_synthetic_picture(official_ckpt):
+    result = _run("predict.py", f"--checkpoint={official_ckpt}")
+    assert result.returncode == 0, result.stderr
+    assert "synthetic picture" in result.stdout and "Top 5" in result.stdout
+
+
+def test_predict_bad_image(official_ckpt, tmp_path):
+    result = _run("predict.py", f"--checkpoint={official_ckpt}", f"--image={tmp_path}/none.jpg")
+    assert result.returncode == 1 and "No image file" in result.stderr
