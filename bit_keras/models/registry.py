@@ -122,11 +122,15 @@ def get_model_info(name: str) -> PretrainedModel:
     try:
         return PRETRAINED[name]
     except KeyError:
-        close = difflib.get_close_matches(name, PRETRAINED, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ValueError(
-            f"Unknown BiT model {name!r}.{hint} Known models: {', '.join(list_models())}."
+            f"Unknown BiT model {name!r}.{_did_you_mean(name)} Known models: "
+            f"{', '.join(list_models())}."
         ) from None
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, PRETRAINED, n=3)
+    return f" Did you mean {', '.join(close)}?" if close else ""
 
 
 def create_model(
@@ -195,10 +199,9 @@ def checkpoint_path(source: str | os.PathLike) -> str:
         return fetch_checkpoint(info.fname, info.origin)
     if os.path.isfile(source):
         return os.fspath(source)
-    close = difflib.get_close_matches(str(source), PRETRAINED, n=3)
-    hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise ValueError(
-        f"{source!r} is neither a published BiT model nor an existing checkpoint file.{hint}"
+        f"{source!r} is neither a published BiT model nor an existing checkpoint file."
+        f"{_did_you_mean(str(source))}"
     )
 
 
