@@ -96,4 +96,4 @@ def top_classes(preds, top: int = 5) -> list[list[tuple[str, str, float]]]:
 
 
 def _read_data(fname: str) -> str:
-    return resources.files("bit_keras").joinpath("data", fname).read_text(encoding="utf-8")
+    return resources.files("bit_keras").joinpath("assets", fname).read_text(encoding="utf-8")
