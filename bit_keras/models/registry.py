@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import fnmatch
 import os
+import re
 from collections.abc import Sequence
 
 import keras
@@ -26,10 +27,30 @@ class Architecture:
 # Depths of ResNet-50/101/152 (He et al., 2016); the BiT widths are those published in
 # github.com/google-research/big_transfer.
 _DEPTHS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+# Small, unpublished depths for training from scratch and smoke runs (2 + 3 * units layers).
+_SMALL_DEPTHS = {14: (1, 1, 1, 1), 26: (2, 2, 2, 2)}
 ARCHITECTURES: dict[str, Architecture] = {
     f"R{depth}x{width}": Architecture(f"R{depth}x{width}", _DEPTHS[depth], width)
     for depth, width in ((50, 1), (50, 3), (101, 1), (101, 3), (152, 2), (152, 4))
 }
+
+_ARCH_NAME = re.compile(r"^R(\d+)x(\d+)$")
+
+
+def architecture(name: str) -> Architecture:
+    """An architecture by name: a published one (`R50x1` ... `R152x4`), or any width of
+    depth 14, 26, 50, 101 or 152 (`R14x1`, `R26x2`), published weights or not."""
+    if name in ARCHITECTURES:
+        return ARCHITECTURES[name]
+    match = _ARCH_NAME.match(name)
+    depths = {**_SMALL_DEPTHS, **_DEPTHS}
+    if not match or int(match[1]) not in depths or int(match[2]) < 1:
+        raise ValueError(
+            f"Unknown architecture {name!r}: expected R<depth>x<width> with depth in "
+            f"{sorted(depths)}, e.g. R50x1."
+        )
+    return Architecture(name, depths[int(match[1])], int(match[2]))
+
 
 IMAGENET1K_CLASSES = 1000
 IMAGENET21K_CLASSES = 21843

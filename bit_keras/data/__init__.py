@@ -1,0 +1,29 @@
+"""Input data for fine-tuning: sources (TFDS, folders, digits) and tf.data pipelines."""
+
+from bit_keras.data.pipeline import (
+    eval_dataset,
+    eval_steps,
+    few_shot_indices,
+    select,
+    train_dataset,
+)
+from bit_keras.data.sources import (
+    DataSource,
+    digits_source,
+    folder_source,
+    load_source,
+    tfds_source,
+)
+
+__all__ = [
+    "DataSource",
+    "digits_source",
+    "eval_dataset",
+    "eval_steps",
+    "few_shot_indices",
+    "folder_source",
+    "load_source",
+    "select",
+    "tfds_source",
+    "train_dataset",
+]

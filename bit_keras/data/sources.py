@@ -1,0 +1,239 @@
+"""Where training images come from: TFDS data sets, image folders, scikit-learn's digits.
+
+Every source gives unshuffled `tf.data` datasets of `(image, label)`, images uint8 (H, W, 3)
+and labels int64, plus what BiT-HyperRule needs to know (size, image size, classes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+# The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
+DIGITS_TEST_FRACTION = 0.2
+FOLDER_TEST_FRACTION = 0.2
+SPLIT_SEED = 0
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSource:
+    """A labelled image data set with a train and a test split.
+
+    Attributes:
+        name: What the user asked for (`cifar10`, `folder:/data/x`, `digits`).
+        num_classes: Number of classes.
+        image_size: (height, width) of the images, or of the first one when they vary.
+        train_size: Examples in the training split.
+        test_size: Examples in the test split.
+        train_labels: Returns the labels of the training split in dataset order.
+        train: Builds the training split, unshuffled, as `(image uint8, label int64)`.
+        test: Builds the test split, the same way.
+    """
+
+    name: str
+    num_classes: int
+    image_size: tuple[int, int]
+    train_size: int
+    test_size: int
+    train_labels: Callable[[], np.ndarray]
+    train: Callable[[], tf.data.Dataset]
+    test: Callable[[], tf.data.Dataset]
+
+
+def load_source(spec: str, data_dir: str | None = None) -> DataSource:
+    """Resolves a dataset flag: a TFDS name, `folder:PATH`, or `digits`.
+
+    Raises:
+        ValueError: unknown data set, unprepared TFDS data, or an unusable folder.
+    """
+    if spec == "digits":
+        return digits_source()
+    if spec.startswith("folder:"):
+        return folder_source(spec.removeprefix("folder:"))
+    return tfds_source(spec, data_dir)
+
+
+def _stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for label in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == label))
+        n_test = round(len(idx) * test_fraction)
+        test.extend(idx[:n_test])
+        train.extend(idx[n_test:])
+    return np.sort(np.array(train, int)), np.sort(np.array(test, int))
+
+
+def digits_source() -> DataSource:
+    """scikit-learn's bundled handwritten digits: 1,797 8x8 images, 10 classes, no download.
+
+    Pixel values 0-16 are scaled to 0-255 and repeated to RGB; a seeded, stratified 20% is the
+    test split.
+    """
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = np.round(digits.images * (255 / 16)).astype(np.uint8)
+    images = np.repeat(images[..., None], 3, axis=-1)
+    labels = digits.target.astype(np.int64)
+    train_idx, test_idx = _stratified_split(labels, DIGITS_TEST_FRACTION, SPLIT_SEED)
+
+    def split(idx):
+        return lambda: tf.data.Dataset.from_tensor_slices((images[idx], labels[idx]))
+
+    return DataSource(
+        "digits",
+        10,
+        (8, 8),
+        len(train_idx),
+        len(test_idx),
+        lambda: labels[train_idx],
+        split(train_idx),
+        split(test_idx),
+    )
+
+
+def folder_source(path: str) -> DataSource:
+    """An image folder: one sub-folder per class holding JPEG/PNG files.
+
+    `PATH/train/<class>/` and `PATH/test/<class>/` (or `val/`) are used as the splits where
+    they exist; otherwise a seeded, stratified 20% of `PATH/<class>/` is the test split.
+    """
+    if not os.path.isdir(path):
+        raise ValueError(f"Dataset folder {path!r} does not exist.")
+    test_dir = next(
+        (os.path.join(path, d) for d in ("test", "val", "validation") if _isdir(path, d)), None
+    )
+    if _isdir(path, "train") and test_dir:
+        classes = _classes(os.path.join(path, "train"))
+        train_files, train_labels = _list_images(os.path.join(path, "train"), classes)
+        test_files, test_labels = _list_images(test_dir, classes)
+    else:
+        classes = _classes(path)
+        files, labels = _list_images(path, classes)
+        train_idx, test_idx = _stratified_split(labels, FOLDER_TEST_FRACTION, SPLIT_SEED)
+        train_files, train_labels = files[train_idx], labels[train_idx]
+        test_files, test_labels = files[test_idx], labels[test_idx]
+    if not len(train_files) or not len(test_files):
+        raise ValueError(f"Dataset folder {path!r} needs images in both splits.")
+    image_size = tuple(_decode(tf.io.read_file(train_files[0])).shape[:2])
+
+    def split(files, labels):
+        def build():
+            ds = tf.data.Dataset.from_tensor_slices((files, labels))
+            return ds.map(
+                lambda f, y: (_decode(tf.io.read_file(f)), y),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+
+        return build
+
+    return DataSource(
+        f"folder:{path}",
+        len(classes),
+        image_size,
+        len(train_files),
+        len(test_files),
+        lambda: train_labels,
+        split(train_files, train_labels),
+        split(test_files, test_labels),
+    )
+
+
+def _isdir(path, name):
+    return os.path.isdir(os.path.join(path, name))
+
+
+def _classes(path: str) -> list[str]:
+    classes = sorted(d for d in os.listdir(path) if _isdir(path, d))
+    if len(classes) < 2:
+        raise ValueError(
+            f"Dataset folder {path!r} needs one sub-folder per class, at least 2. Found: {classes}"
+        )
+    return classes
+
+
+def _list_images(path: str, classes: list[str]):
+    files, labels = [], []
+    for label, name in enumerate(classes):
+        folder = os.path.join(path, name)
+        if not os.path.isdir(folder):
+            raise ValueError(f"Class folder {folder!r} is missing.")
+        for fname in sorted(os.listdir(folder)):
+            if fname.lower().endswith(IMAGE_EXTENSIONS):
+                files.append(os.path.join(folder, fname))
+                labels.append(label)
+    return np.array(files, dtype=str), np.array(labels, dtype=np.int64)
+
+
+def _decode(data):
+    return tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
+
+
+def tfds_source(name: str, data_dir: str | None = None) -> DataSource:
+    """A TensorFlow Datasets data set by name; works offline on already prepared data.
+
+    The splits are `train` and `test` (or `validation` where there is no `test`).
+    """
+    import tensorflow_datasets as tfds
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError as e:
+        raise ValueError(
+            f"Unknown dataset {name!r}: not `digits`, not `folder:PATH`, and not a TFDS name."
+        ) from e
+    supervised = builder.info.supervised_keys
+    if not supervised or len(supervised) != 2:
+        raise ValueError(f"TFDS dataset {name!r} has no (image, label) supervised keys.")
+    image_key, label_key = supervised
+    splits = set(builder.info.splits) or {"train", "test"}
+    test_split = "test" if "test" in splits else "validation"
+    num_classes = builder.info.features[label_key].num_classes
+
+    def split(name_, decoders=None):
+        def build():
+            try:
+                ds = builder.as_dataset(split=name_, shuffle_files=False, decoders=decoders)
+            except AssertionError as e:  # TFDS' "could not find data in ..."
+                raise ValueError(
+                    f"TFDS dataset {name!r} is not prepared in data_dir={builder.data_dir!r}. "
+                    f"Prepare it where there is network access (`tfds build {name}`) and pass "
+                    "--data_dir."
+                ) from e
+            return ds.map(
+                lambda ex: (ex[image_key], ex[label_key]), num_parallel_calls=tf.data.AUTOTUNE
+            )
+
+        return build
+
+    skip = {image_key: tfds.decode.SkipDecoding()}
+
+    def train_labels():
+        return np.array([y for _, y in split("train", skip)().as_numpy_iterator()], np.int64)
+
+    def size(split_name):
+        if split_name in builder.info.splits:
+            return builder.info.splits[split_name].num_examples
+        return int(split(split_name, skip)().reduce(0, lambda n, _: n + 1))  # e.g. mock data
+
+    shape = builder.info.features[image_key].shape
+    if shape[0] is None or shape[1] is None:
+        first = next(iter(split("train")()))[0]
+        shape = first.shape
+    return DataSource(
+        name,
+        num_classes,
+        (int(shape[0]), int(shape[1])),
+        size("train"),
+        size(test_split),
+        train_labels,
+        split("train"),
+        split(test_split),
+    )

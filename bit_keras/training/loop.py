@@ -1,0 +1,357 @@
+"""The fine-tuning loop on tf.distribute: BiT-HyperRule, checkpoints, resume, evaluation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from bit_keras import data
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
+from bit_keras.models.registry import PRETRAINED, architecture, create_model
+from bit_keras.training import hyperrule
+from bit_keras.training.config import ResolvedConfig, TrainConfig, resolve
+from bit_keras.training.progress import Progress
+from bit_keras.training.strategy import is_chief, make_strategy, worker_id
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.json"
+CHECKPOINT_DIR = "checkpoints"
+MAX_CHECKPOINTS = 3
+
+
+def check_model_name(config: TrainConfig) -> None:
+    """Raises ValueError for a model or weights flag that cannot build a model."""
+    if config.model in PRETRAINED:
+        return
+    architecture(config.model)
+    if config.weights == "default":
+        raise ValueError(
+            f"{config.model!r} is an architecture without published weights: pass "
+            "weights='none' or a weights file, or a published name such as BiT-M-R50x1."
+        )
+
+
+def build_model(config: TrainConfig, num_classes: int, crop: int) -> keras.Model:
+    """The model to fine-tune, with a new zero-initialised head of `num_classes`."""
+    weights = None if config.weights == "none" else config.weights
+    if config.model in PRETRAINED:
+        return create_model(
+            config.model, weights=weights, classes=num_classes, input_shape=(crop, crop, 3)
+        )
+    arch = architecture(config.model)
+    return BiTResNetV2(
+        arch.block_units,
+        arch.width_factor,
+        weights=weights,
+        classes=num_classes,
+        input_shape=(crop, crop, 3),
+        name=config.model.lower(),
+    )
+
+
+def train(
+    config: TrainConfig, strategy: tf.distribute.Strategy | None = None, *, out=print
+) -> dict:
+    """Fine-tunes a BiT model with BiT-HyperRule; resumes from the last checkpoint in logdir.
+
+    Everything that can be checked (flags, model name, data set) is checked before anything is
+    written. Restarting the same run continues from its last checkpoint with the same step
+    counter and learning rate; the data order after a restart is drawn afresh from
+    (seed, step), so the run goes on with new batches rather than replaying old ones.
+
+    Args:
+        config: The run.
+        strategy: A tf.distribute strategy; by default `config.strategy` builds one.
+        out: Where progress lines go.
+
+    Returns:
+        The final metrics: `step`, `test_accuracy`, `train_loss`, `model_path`, ...
+    """
+    check_model_name(config)
+    source = data.load_source(config.dataset, config.data_dir)
+    train_size = source.train_size
+    few_shot = None
+    if config.examples_per_class is not None:
+        few_shot = data.few_shot_indices(
+            source.train_labels(), config.examples_per_class, config.examples_per_class_seed
+        )
+        train_size = len(few_shot)
+    resolved = resolve(config, train_size, source.test_size, source.num_classes, source.image_size)
+
+    previous_policy = keras.mixed_precision.global_policy()
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy(config.mixed_precision)
+    try:
+        strategy = strategy or make_strategy(config.strategy, config.tpu)
+        replicas = strategy.num_replicas_in_sync
+        if config.batch_size % (replicas * config.batch_split):
+            raise ValueError(
+                f"`batch_size` ({config.batch_size}) must be divisible by the replicas "
+                f"({replicas}) times `batch_split` ({config.batch_split})."
+            )
+        return _Run(config, resolved, source, few_shot, strategy, out).run()
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+class _Run:
+    def __init__(self, config, resolved: ResolvedConfig, source, few_shot, strategy, out):
+        self.config, self.resolved, self.source = config, resolved, source
+        self.few_shot, self.strategy, self.out = few_shot, strategy, out
+        self.chief = is_chief(strategy)
+        self.checkpoint_dir = os.path.join(config.logdir, CHECKPOINT_DIR)
+
+        keras.utils.set_random_seed(config.seed)
+        with strategy.scope():
+            self.model = build_model(config, resolved.num_classes, resolved.crop)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.lr_schedule = hyperrule.BiTLearningRate.from_schedule(
+                resolved.learning_rate, resolved.schedule
+            )
+            optimizer = keras.optimizers.SGD(
+                learning_rate=lambda: self.lr_schedule(self.step), momentum=hyperrule.MOMENTUM
+            )
+            if config.mixed_precision == "mixed_float16":
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            optimizer.build(self.model.trainable_variables)
+            self.optimizer = optimizer
+        self.checkpoint = tf.train.Checkpoint(
+            model=self.model, optimizer=self.optimizer, step=self.step
+        )
+
+    # ----------------------------------------------------------------- data
+    def _train_iterator(self, start_step: int):
+        config, resolved = self.config, self.resolved
+        per_replica = config.batch_size // self.strategy.num_replicas_in_sync
+
+        def dataset_fn(context):
+            ds = self.source.train()
+            if self.few_shot is not None:
+                ds = data.select(ds, self.few_shot, self.source.train_size)
+            return data.train_dataset(
+                ds,
+                batch_size=per_replica,
+                resize=resolved.resize,
+                crop=resolved.crop,
+                num_classes=resolved.num_classes,
+                mixup_alpha=resolved.mixup_alpha,
+                seed=config.seed * 1_000_003 + start_step,
+                input_context=context,
+            )
+
+        return iter(self.strategy.distribute_datasets_from_function(dataset_fn))
+
+    def _eval_batch_size(self) -> int:
+        return max(
+            1,
+            self.config.batch_size // self.strategy.num_replicas_in_sync // self.config.batch_split,
+        )
+
+    # ---------------------------------------------------------------- steps
+    def _make_train_step(self):
+        model, optimizer, strategy = self.model, self.optimizer, self.strategy
+        splits, global_batch = self.config.batch_split, self.config.batch_size
+
+        def gradients(images, labels):
+            with tf.GradientTape() as tape:
+                logits = tf.cast(model(images, training=True), tf.float32)
+                per_example = tf.nn.softmax_cross_entropy_with_logits(labels, logits)
+                loss = tf.reduce_sum(per_example) / global_batch  # averaged over the global batch
+                scaled = optimizer.scale_loss(loss)
+            return loss, tape.gradient(scaled, model.trainable_variables)
+
+        gradients = tf.function(gradients, jit_compile=self.config.jit_compile)
+
+        def replica_step(images, labels):
+            total_loss, total_grads = 0.0, None
+            for images_i, labels_i in zip(
+                tf.split(images, splits), tf.split(labels, splits), strict=True
+            ):
+                loss, grads = gradients(images_i, labels_i)
+                total_loss += loss
+                total_grads = (
+                    grads
+                    if total_grads is None
+                    else [a + g for a, g in zip(total_grads, grads, strict=True)]
+                )
+            optimizer.apply_gradients(zip(total_grads, model.trainable_variables, strict=True))
+            return total_loss
+
+        @tf.function
+        def train_step(iterator):
+            images, labels = next(iterator)
+            losses = strategy.run(replica_step, args=(images, labels))
+            self.step.assign_add(1)
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+        return train_step
+
+    def _make_eval_step(self):
+        model, strategy = self.model, self.strategy
+
+        def replica_eval(images, labels, mask):
+            logits = model(images, training=False)
+            hits = tf.cast(tf.equal(tf.argmax(logits, -1), labels), tf.float32) * mask
+            return tf.reduce_sum(hits), tf.reduce_sum(mask)
+
+        @tf.function
+        def eval_step(iterator):
+            hits, count = strategy.run(replica_eval, args=next(iterator))
+            reduce = tf.distribute.ReduceOp.SUM
+            return strategy.reduce(reduce, hits, axis=None), strategy.reduce(
+                reduce, count, axis=None
+            )
+
+        return eval_step
+
+    def evaluate(self) -> float:
+        batch = self._eval_batch_size()
+
+        contexts = []
+
+        def dataset_fn(context):
+            contexts.append(context)
+            return data.eval_dataset(
+                self.source.test(),
+                size=self.source.test_size,
+                batch_size=batch,
+                crop=self.resolved.crop,
+                input_context=context,
+            )
+
+        dist = self.strategy.distribute_datasets_from_function(dataset_fn)
+        pipelines = contexts[0].num_input_pipelines
+        steps = data.eval_steps(
+            self.source.test_size, batch, pipelines, self.strategy.num_replicas_in_sync // pipelines
+        )
+        iterator, hits, count = iter(dist), 0.0, 0.0
+        for _ in range(steps):
+            h, c = self._eval_step(iterator)
+            hits, count = hits + float(h), count + float(c)
+        if int(count) != self.source.test_size:
+            raise RuntimeError(
+                f"Evaluated {int(count)} examples, expected {self.source.test_size}."
+            )
+        return hits / count
+
+    # ----------------------------------------------------------------- run
+    def run(self) -> dict:
+        config, resolved = self.config, self.resolved
+        total = resolved.schedule.total_steps
+        manager = tf.train.CheckpointManager(
+            self.checkpoint,
+            self.checkpoint_dir if self.chief else self._worker_dir(),
+            max_to_keep=MAX_CHECKPOINTS,
+        )
+        latest = tf.train.latest_checkpoint(self.checkpoint_dir)
+        if latest:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            self.out(f"Resumed from {latest} at step {int(self.step.numpy())}.")
+        start = int(self.step.numpy())
+        self.out(self._describe(start))
+
+        writer = (
+            tf.summary.create_file_writer(config.logdir)
+            if self.chief
+            else tf.summary.create_noop_writer()
+        )
+        train_step, self._eval_step = self._make_train_step(), self._make_eval_step()
+        iterator = self._train_iterator(start)
+        progress = Progress(total, start, config.batch_size, self.out)
+        loss = float("nan")
+        with writer.as_default():
+            for step in range(start + 1, total + 1):
+                lr = float(self.lr_schedule(step - 1))
+                loss = float(train_step(iterator))
+                if not np.isfinite(loss):
+                    raise FloatingPointError(f"The loss is {loss} at step {step}.")
+                progress.update(step, loss, lr)
+                if step % config.log_every == 0 or step == total:
+                    tf.summary.scalar("train/loss", loss, step=step)
+                    tf.summary.scalar("train/learning_rate", lr, step=step)
+                    tf.summary.scalar(
+                        "train/images_per_second", progress.images_per_second, step=step
+                    )
+                if config.eval_every and step % config.eval_every == 0 and step != total:
+                    accuracy = self.evaluate()
+                    tf.summary.scalar("test/accuracy", accuracy, step=step)
+                    self.out(f"step {step}: test accuracy {accuracy:.4f}")
+                if step % config.checkpoint_every == 0 and step != total:
+                    manager.save(checkpoint_number=step)
+            accuracy = self.evaluate()
+            tf.summary.scalar("test/accuracy", accuracy, step=total)
+        writer.flush()
+        if start < total or not latest:
+            manager.save(checkpoint_number=total)
+        if not self.chief:
+            shutil.rmtree(self._worker_dir(), ignore_errors=True)
+
+        model_path = os.path.join(config.logdir, MODEL_FILE)
+        metrics = {
+            "step": total,
+            "test_accuracy": accuracy,
+            "test_examples": resolved.test_size,
+            "train_loss": loss,
+            "model_path": model_path,
+        }
+        if self.chief:
+            _save_atomically(model_path, self.model.save)
+            record = {
+                "config": dataclasses.asdict(config),
+                "resolved": dataclasses.asdict(resolved),
+                "metrics": metrics,
+            }
+            _save_atomically(
+                os.path.join(config.logdir, CONFIG_FILE),
+                lambda path: _write_json(path, record),
+            )
+        self.out(f"Test accuracy {accuracy:.4f} on {resolved.test_size} examples.")
+        if self.chief:
+            self.out(f"Saved the model to {model_path}")
+        return metrics
+
+    def _worker_dir(self) -> str:
+        return os.path.join(self.config.logdir, ".workers", worker_id(self.strategy))
+
+    def _describe(self, start: int) -> str:
+        r, c = self.resolved, self.config
+        return (
+            f"Fine-tuning {c.model} (weights: {c.weights}) on {c.dataset}: "
+            f"{r.train_size} train / {r.test_size} test examples, {r.num_classes} classes; "
+            f"resize {r.resize}, crop {r.crop}; {r.schedule.total_steps} steps (warm-up "
+            f"{r.schedule.warmup_steps}, x0.1 after {list(r.schedule.decay_steps)}); "
+            f"lr {r.learning_rate:g} at batch {c.batch_size}; MixUp alpha {r.mixup_alpha}; "
+            f"{self.strategy.num_replicas_in_sync} replica(s) ({type(self.strategy).__name__}); "
+            f"starting at step {start}."
+        )
+
+
+def _write_json(path: str, record: dict) -> None:
+    with open(path, "w") as f:
+        json.dump(record, f, indent=2, default=str)
+        f.write("\n")
+
+
+def _save_atomically(path: str, save) -> None:
+    """Calls `save(tmp)` on a temporary file beside `path`, then renames it to `path`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bit_keras import data
+
+
+def _labels():
+    return np.repeat(np.arange(5), [7, 9, 5, 12, 8])
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_few_shot_draws_exactly_k_per_class(k):
+    labels = _labels()
+    idx = data.few_shot_indices(labels, k, seed=3)
+    counts = np.bincount(labels[idx], minlength=5)
+    assert counts.tolist() == [k] * 5
+    assert len(set(idx.tolist())) == len(idx) == 5 * k
+
+
+def test_few_shot_same_seed_same_draw():
+    labels = _labels()
+    a = data.few_shot_indices(labels, 3, seed=7)
+    np.testing.assert_array_equal(a, data.few_shot_indices(labels, 3, seed=7))
+    assert not np.array_equal(a, data.few_shot_indices(labels, 3, seed=8))
+
+
+def test_few_shot_needs_enough_examples():
+    with pytest.raises(ValueError, match="Class 2 has 5"):
+        data.few_shot_indices(_labels(), 6, seed=0)
+
+
+def test_select_keeps_those_examples():
+    ds = tf.data.Dataset.from_tensor_slices((np.arange(10) * 10, np.arange(10)))
+    kept = [int(y) for _, y in data.select(ds, np.array([1, 4, 9]), 10)]
+    assert kept == [1, 4, 9]
+
+
+def _source(n=12):
+    images = np.stack([np.full((8, 8, 3), i * 20, np.uint8) for i in range(n)])
+    labels = np.arange(n, dtype=np.int64) % 3
+    return tf.data.Dataset.from_tensor_slices((images, labels))
+
+
+def test_train_batches_shapes_range_and_determinism():
+    kwargs = dict(batch_size=4, resize=10, crop=8, num_classes=3, mixup_alpha=0.0, seed=5)
+    a = [b for b in data.train_dataset(_source(), **kwargs).take(5)]
+    b = [b for b in data.train_dataset(_source(), **kwargs).take(5)]
+    for (xa, ya), (xb, yb) in zip(a, b, strict=True):
+        assert xa.shape == (4, 8, 8, 3) and ya.shape == (4, 3)
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+        assert float(tf.reduce_min(xa)) >= -1.0 and float(tf.reduce_max(xa)) <= 1.0
+        np.testing.assert_array_equal(tf.reduce_sum(ya, 1), 1.0)
+
+
+def test_random_flip_is_per_image():
+    # A left-bright image: flipped copies are right-bright. About half of them must flip
+    # (the official TF2 pipeline flipped every image).
+    image = np.zeros((8, 8, 3), np.uint8)
+    image[:, :4] = 255
+    ds = tf.data.Dataset.from_tensors((image, np.int64(0))).repeat(200)
+    batch = next(
+        iter(
+            data.train_dataset(
+                ds, batch_size=200, resize=8, crop=8, num_classes=1, mixup_alpha=0.0, seed=0
+            )
+        )
+    )[0].numpy()
+    flipped = batch[:, :, 0, 0].mean(axis=1) < 0
+    assert 60 < flipped.sum() < 140
+
+
+def test_mixup_mixes_images_and_labels_alike():
+    ds = data.train_dataset(
+        _source(), batch_size=6, resize=8, crop=8, num_classes=3, mixup_alpha=0.4, seed=1
+    )
+    images, labels = (t.numpy() for t in next(iter(ds)))
+    np.testing.assert_allclose(labels.sum(1), 1.0, rtol=1e-6)
+    assert np.any((labels > 0) & (labels < 1))  # soft labels
+    # Each source image is one grey level; a mixed image is lam * a + (1 - lam) * b of two
+    # examples, with the same lam as its label.
+    lam = labels.max(1)[0] if labels[0].max() < 1 else None
+    values = -1 + np.arange(12) * 20 / 127.5
+    if lam is not None:
+        mixed = images[0, 0, 0, 0]
+        pairs = lam * values[:, None] + (1 - lam) * values[None, :]
+        assert np.isclose(pairs, mixed, atol=1e-4).any()
+
+
+def test_crop_larger_than_resize():
+    with pytest.raises(ValueError, match="crop"):
+        data.train_dataset(
+            _source(), batch_size=2, resize=8, crop=9, num_classes=3, mixup_alpha=0.0, seed=0
+        )
+
+
+@pytest.mark.parametrize(("size", "batch", "pipelines"), [(12, 5, 1), (12, 4, 1), (13, 2, 3)])
+def test_eval_pads_with_masked_fillers(size, batch, pipelines):
+    labels_seen = []
+    for pid in range(pipelines):
+        context = tf.distribute.InputContext(pipelines, pid, pipelines)
+        batches = list(
+            data.eval_dataset(
+                _source(size), size=size, batch_size=batch, crop=8, input_context=context
+            )
+        )
+        assert len(batches) == data.eval_steps(size, batch, pipelines)
+        for images, labels, mask in batches:
+            assert images.shape == (batch, 8, 8, 3)
+            labels_seen += labels.numpy()[mask.numpy() == 1].tolist()
+    assert sorted(labels_seen) == sorted((np.arange(size) % 3).tolist())
