@@ -1,0 +1,114 @@
+"""The training loop end to end on the built-in digits, at toy sizes."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from bit_keras.training import TrainConfig, hyperrule, train
+from bit_keras.training.loop import CONFIG_FILE, MODEL_FILE
+
+
+def _config(logdir, **overrides):
+    values = dict(
+        model="R14x1",
+        weights="none",
+        dataset="digits",
+        logdir=str(logdir),
+        batch_size=8,
+        base_lr=0.2,
+        steps=6,
+        resize=12,
+        crop=8,
+        checkpoint_every=3,
+        log_every=2,
+    )
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def test_trains_checkpoints_logs_and_saves(tmp_path):
+    lines = []
+    metrics = train(_config(tmp_path, eval_every=3), out=lines.append)
+    assert metrics["step"] == 6 and 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert metrics["test_examples"] == 359
+    text = "\n".join(lines)
+    assert "6 steps (warm-up 1, x0.1 after [2, 4, 5])" in text
+    assert "step 6/6 (100%)" in text and "img/s" in text and "ETA" in text
+    assert "step 3: test accuracy" in text
+    assert f"Saved the model to {tmp_path / MODEL_FILE}" in text
+    files = set(os.listdir(tmp_path))
+    assert {MODEL_FILE, CONFIG_FILE, "checkpoints"} <= files
+    assert any(f.startswith("events.out.tfevents") for f in files)
+    assert not [f for f in files if f.startswith(".tmp-")]
+    record = json.loads((tmp_path / CONFIG_FILE).read_text())
+    assert record["resolved"]["crop"] == 8 and record["resolved"]["mixup_alpha"] == 0.0
+    assert record["resolved"]["learning_rate"] == pytest.approx(0.2 * 8 / 512)
+    assert record["metrics"]["test_accuracy"] == metrics["test_accuracy"]
+    model = keras.saving.load_model(tmp_path / MODEL_FILE)
+    assert model.output_shape == (None, 10)
+    checkpoints = sorted(os.listdir(tmp_path / "checkpoints"))
+    assert "ckpt-3.index" in checkpoints and "ckpt-6.index" in checkpoints
+
+
+def test_restart_after_the_end_does_not_train_again(tmp_path):
+    train(_config(tmp_path), out=lambda _: None)
+    lines = []
+    metrics = train(_config(tmp_path), out=lines.append)
+    assert metrics["step"] == 6
+    assert any("Resumed from" in line and "at step 6" in line for line in lines)
+    assert not any(line.startswith("step ") and "/6" in line for line in lines)
+
+
+def test_resume_continues_step_and_learning_rate(tmp_path):
+    # A run whose last checkpoint is at step 3 (of 6) goes on from step 3.
+    first = tmp_path / "first"
+    train(_config(first, steps=6, checkpoint_every=3), out=lambda _: None)
+    os.remove(first / "checkpoints" / "ckpt-6.index")
+    for name in os.listdir(first / "checkpoints"):
+        if name.startswith("ckpt-6"):
+            os.remove(first / "checkpoints" / name)
+    (first / "checkpoints" / "checkpoint").write_text(
+        'model_checkpoint_path: "ckpt-3"\nall_model_checkpoint_paths: "ckpt-3"\n'
+    )
+    lines = []
+    train(_config(first, steps=6, checkpoint_every=3), out=lines.append)
+    steps = [line for line in lines if line.startswith("step ")]
+    assert any("Resumed from" in line and "at step 3" in line for line in lines)
+    lr = hyperrule.learning_rate(3, 0.2 * 8 / 512, hyperrule.Schedule(6, 1, (2, 4, 5)))
+    assert steps[0].startswith("step 4/6") and f"lr {lr:.6g} " in steps[0]
+
+
+def test_few_shot_run(tmp_path):
+    lines = []
+    train(_config(tmp_path, examples_per_class=2, steps=2), out=lines.append)
+    assert "20 train / 359 test examples" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"model": "R13x1"}, "Unknown architecture"),
+        ({"model": "R14x1", "weights": "default"}, "without published weights"),
+        ({"dataset": "no_such_dataset_xyz"}, "Unknown dataset"),
+        ({"batch_size": 6, "batch_split": 4}, "divisible"),
+        ({"examples_per_class": 1000}, "fewer than"),
+    ],
+)
+def test_bad_runs_write_nothing(tmp_path, overrides, message):
+    logdir = tmp_path / "run"
+    with pytest.raises(ValueError, match=message):
+        train(_config(logdir, **overrides), out=lambda _: None)
+    assert not logdir.exists()
+
+
+def test_batch_split_matches_whole_batch(tmp_path):
+    # Accumulating two half-batch gradients gives the same update as the whole batch.
+    a = train(_config(tmp_path / "a", steps=2), out=lambda _: None)
+    b = train(_config(tmp_path / "b", steps=2, batch_split=2), out=lambda _: None)
+    wa = keras.saving.load_model(a["model_path"]).get_weights()
+    wb = keras.saving.load_model(b["model_path"]).get_weights()
+    for x, y in zip(wa, wb, strict=True):
+        np.testing.assert_allclose(x, y, atol=1e-5)
