@@ -60,8 +60,12 @@ def build_model(config: TrainConfig, num_classes: int, crop: int) -> keras.Model
 
 
 def train(
-    config: TrainConfig, strategy: tf.distribute.Strategy | None = None, *, out=print
-) -> dict:
+    config: TrainConfig,
+    strategy: tf.distribute.Strategy | None = None,
+    *,
+    out=print,
+    return_model: bool = False,
+):
     """Fine-tunes a BiT model with BiT-HyperRule; resumes from the last checkpoint in logdir.
 
     Everything that can be checked (flags, model name, data set) is checked before anything is
@@ -73,9 +77,11 @@ def train(
         config: The run.
         strategy: A tf.distribute strategy; by default `config.strategy` builds one.
         out: Where progress lines go.
+        return_model: Also return the trained model (every worker has its own copy).
 
     Returns:
-        The final metrics: `step`, `test_accuracy`, `train_loss`, `model_path`, ...
+        The final metrics (`step`, `test_accuracy`, `train_loss`, `model_path`,
+        `loss_history`, ...), and the model when `return_model`.
     """
     check_model_name(config)
     source = data.load_source(config.dataset, config.data_dir)
@@ -99,7 +105,9 @@ def train(
                 f"`batch_size` ({config.batch_size}) must be divisible by the replicas "
                 f"({replicas}) times `batch_split` ({config.batch_split})."
             )
-        return _Run(config, resolved, source, few_shot, strategy, out).run()
+        run = _Run(config, resolved, source, few_shot, strategy, out)
+        metrics = run.run()
+        return (metrics, run.model) if return_model else metrics
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -268,7 +276,7 @@ class _Run:
         train_step, self._eval_step = self._make_train_step(), self._make_eval_step()
         iterator = self._train_iterator(start)
         progress = Progress(total, start, config.batch_size, self.out)
-        loss = float("nan")
+        loss, history = float("nan"), {}
         with writer.as_default():
             for step in range(start + 1, total + 1):
                 lr = float(self.lr_schedule(step - 1))
@@ -277,6 +285,7 @@ class _Run:
                     raise FloatingPointError(f"The loss is {loss} at step {step}.")
                 progress.update(step, loss, lr)
                 if step % config.log_every == 0 or step == total:
+                    history[step] = loss
                     tf.summary.scalar("train/loss", loss, step=step)
                     tf.summary.scalar("train/learning_rate", lr, step=step)
                     tf.summary.scalar(
@@ -303,6 +312,7 @@ class _Run:
             "test_examples": resolved.test_size,
             "train_loss": loss,
             "model_path": model_path,
+            "loss_history": history,
         }
         if self.chief:
             _save_atomically(model_path, self.model.save)

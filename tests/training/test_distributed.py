@@ -1,0 +1,82 @@
+"""tf.distribute: MirroredStrategy over two logical CPUs, and two workers on 127.0.0.1."""
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+
+import numpy as np
+
+SCRIPT = pathlib.Path(__file__).with_name("distributed_run.py")
+
+
+def _run(kind, logdir, env=None, steps=4):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), kind, str(logdir), str(steps)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_mirrored_two_cpus_matches_one_device(tmp_path):
+    one = _run("default", tmp_path / "one")
+    two = _run("mirrored", tmp_path / "two")
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    steps = sorted(one["loss_history"], key=int)
+    assert steps == sorted(two["loss_history"], key=int) and len(steps) == 4
+    np.testing.assert_allclose(
+        [one["loss_history"][s] for s in steps],
+        [two["loss_history"][s] for s in steps],
+        rtol=1e-4,
+    )
+    assert one["test_accuracy"] == two["test_accuracy"]
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_multi_worker_two_processes_end_with_identical_weights(tmp_path):
+    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    procs = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(SCRIPT), "multi_worker", str(tmp_path / "run"), "3"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={
+                    **os.environ,
+                    "TF_CPP_MIN_LOG_LEVEL": "2",
+                    "TF_CONFIG": json.dumps(tf_config),
+                },
+            )
+        )
+    outputs = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, stderr[-3000:]
+        outputs.append(json.loads(stdout.strip().splitlines()[-1]))
+    assert [o["replicas"] for o in outputs] == [2, 2]
+    assert outputs[0]["loss_history"] == outputs[1]["loss_history"]
+    assert outputs[0]["weights_abs_sum"] == outputs[1]["weights_abs_sum"]
+    assert outputs[0]["weights"] == outputs[1]["weights"]
+    assert outputs[0]["test_accuracy"] == outputs[1]["test_accuracy"]
+    # One writer: the chief's checkpoints and model; the worker's scratch space is gone.
+    assert (tmp_path / "run" / "model.keras").exists()
+    assert not (tmp_path / "run" / ".workers" / "worker1").exists()
