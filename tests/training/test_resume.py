@@ -1,0 +1,108 @@
+"""Preemption: a training process killed with SIGKILL and started again with the same command."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from bit_test_utils import REPO
+
+STEPS = 30
+
+
+def _command(logdir):
+    return [
+        sys.executable,
+        str(REPO / "tools" / "train.py"),
+        "--model=R14x1",
+        "--weights=none",
+        "--dataset=digits",
+        f"--logdir={logdir}",
+        "--batch_size=8",
+        f"--steps={STEPS}",
+        "--resize=12",
+        "--crop=8",
+        "--checkpoint_every=5",
+        "--log_every=1",
+    ]
+
+
+def _env():
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _kill_when(logdir, ready, timeout=300):
+    proc = subprocess.Popen(
+        _command(logdir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env()
+    )
+    lines, deadline = [], time.monotonic() + timeout
+    os.set_blocking(proc.stdout.fileno(), False)
+    while time.monotonic() < deadline and proc.poll() is None:
+        line = proc.stdout.readline()
+        if line:
+            lines.append(line)
+        if ready(lines):
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return lines
+        if not line:
+            time.sleep(0.05)
+    raise AssertionError("the run ended before it could be killed:\n" + "".join(lines))
+
+
+def _finish(logdir):
+    result = subprocess.run(
+        _command(logdir), capture_output=True, text=True, env=_env(), timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _losses(lines):
+    """Losses by step from the TensorBoard-free record: the final config.json history."""
+    return {int(k): v for k, v in lines.items()}
+
+
+def test_sigkill_mid_run_resumes_at_the_last_checkpoint(tmp_path):
+    def past_second_checkpoint(_):
+        return (tmp_path / "checkpoints" / "ckpt-10.index").exists()
+
+    _kill_when(tmp_path, past_second_checkpoint)
+    assert not (tmp_path / "model.keras").exists()
+    checkpoints = sorted(
+        int(f.split("-")[1].split(".")[0])
+        for f in os.listdir(tmp_path / "checkpoints")
+        if f.endswith(".index")
+    )
+    last = checkpoints[-1]
+    assert 10 <= last < STEPS
+
+    output = _finish(tmp_path)
+    assert f"Resumed from {tmp_path / 'checkpoints' / f'ckpt-{last}'} at step {last}." in output
+    assert f"starting at step {last}." in output
+    steps = [line for line in output.splitlines() if line.startswith("step ")]
+    assert steps[0].startswith(f"step {last + 1}/{STEPS}") and steps[-1].startswith(
+        f"step {STEPS}/{STEPS}"
+    )
+    record = json.loads((tmp_path / "config.json").read_text())
+    history = _losses(record["metrics"]["loss_history"])
+    assert min(history) == last + 1 and max(history) == STEPS  # no step trained twice
+    assert record["metrics"]["step"] == STEPS
+    # The loss goes on from where it stopped (the restored model), not from a fresh start.
+    assert abs(history[last + 1] - history[STEPS]) < 1.0
+
+
+def test_sigkill_before_the_first_checkpoint_starts_over(tmp_path):
+    def first_step(lines):
+        return any(line.startswith("step 1/") for line in lines)
+
+    _kill_when(tmp_path, first_step)
+    assert not (tmp_path / "checkpoints" / "checkpoint").exists()
+    output = _finish(tmp_path)
+    assert "Resumed" not in output and "starting at step 0." in output
+    record = json.loads((tmp_path / "config.json").read_text())
+    assert (
+        record["metrics"]["step"] == STEPS and min(map(int, record["metrics"]["loss_history"])) == 1
+    )
