@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import keras
 
+from bit_keras.atomic_write import save_atomically
 from bit_keras.models.from_checkpoint import model_from_checkpoint
 from bit_keras.models.registry import checkpoint_path
 
@@ -52,15 +52,5 @@ def convert_checkpoint(
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"The output folder {folder!r} does not exist.")
     model = model_from_checkpoint(checkpoint_path(checkpoint), include_top=include_top)
-    fd, tmp = tempfile.mkstemp(prefix=".bit_keras-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        if suffix == ".keras":
-            model.save(tmp)
-        else:
-            model.save_weights(tmp)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_atomically(output, model.save if suffix == ".keras" else model.save_weights)
     return model

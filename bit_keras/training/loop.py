@@ -7,13 +7,13 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from bit_keras import data
+from bit_keras.atomic_write import save_atomically
 from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 from bit_keras.models.registry import PRETRAINED, architecture, create_model
 from bit_keras.training import hyperrule
@@ -315,13 +315,13 @@ class _Run:
             "loss_history": history,
         }
         if self.chief:
-            _save_atomically(model_path, self.model.save)
+            save_atomically(model_path, self.model.save)
             record = {
                 "config": dataclasses.asdict(config),
                 "resolved": dataclasses.asdict(resolved),
                 "metrics": metrics,
             }
-            _save_atomically(
+            save_atomically(
                 os.path.join(config.logdir, CONFIG_FILE),
                 lambda path: _write_json(path, record),
             )
@@ -350,18 +350,3 @@ def _write_json(path: str, record: dict) -> None:
     with open(path, "w") as f:
         json.dump(record, f, indent=2, default=str)
         f.write("\n")
-
-
-def _save_atomically(path: str, save) -> None:
-    """Calls `save(tmp)` on a temporary file beside `path`, then renames it to `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
