@@ -48,11 +48,12 @@ def select(dataset: tf.data.Dataset, indices: np.ndarray, size: int) -> tf.data.
     return dataset.enumerate().filter(lambda i, _: keep[i]).map(lambda _, example: example)
 
 
-def _train_example(image, label, seed, resize: int, crop: int, num_classes: int):
+def _train_example(image, label, seed, resize: int, crop: int, num_classes: int, flip: bool):
     image = tf.image.resize(image, (resize, resize))
     seeds = tf.random.experimental.stateless_split(seed, 2)
     image = tf.image.stateless_random_crop(image, (crop, crop, 3), seeds[0])
-    image = tf.image.stateless_random_flip_left_right(image, seeds[1])  # one coin per image
+    if flip:
+        image = tf.image.stateless_random_flip_left_right(image, seeds[1])  # a coin per image
     return preprocess_input(image), tf.one_hot(label, num_classes)
 
 
@@ -77,6 +78,7 @@ def train_dataset(
     num_classes: int,
     mixup_alpha: float,
     seed: int,
+    random_flip: bool = True,
     input_context: tf.distribute.InputContext | None = None,
 ) -> tf.data.Dataset:
     """Endless training batches: shuffle, resize, random crop, random flip, MixUp.
@@ -89,6 +91,7 @@ def train_dataset(
         num_classes: For one-hot labels.
         mixup_alpha: MixUp's alpha; 0 for no MixUp.
         seed: Seeds shuffling and every random op: the same seed gives the same batches.
+        random_flip: Flip each image left-right with probability 1/2 (BiT does).
         input_context: Shards the data between input pipelines.
 
     Returns:
@@ -103,7 +106,7 @@ def train_dataset(
     dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True).repeat()
     seeds = tf.data.Dataset.random(seed=seed).batch(2).map(lambda s: tf.cast(s, tf.int64))
     dataset = tf.data.Dataset.zip(dataset, seeds).map(
-        lambda example, s: _train_example(*example, s, resize, crop, num_classes),
+        lambda example, s: _train_example(*example, s, resize, crop, num_classes, random_flip),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )

@@ -38,6 +38,9 @@ _EXAMPLES_PER_CLASS_SEED = flags.DEFINE_integer(
     "examples_per_class_seed", 0, "Seed of the few-shot draw."
 )
 _MIXUP_ALPHA = flags.DEFINE_float("mixup_alpha", None, "MixUp alpha (rule: 0.1 from 20k examples).")
+_RANDOM_FLIP = flags.DEFINE_boolean(
+    "random_flip", True, "Random left-right flips (BiT's); --norandom_flip for digits, text."
+)
 _STRATEGY = flags.DEFINE_enum("strategy", "auto", STRATEGIES, "tf.distribute strategy.")
 _TPU = flags.DEFINE_string("tpu", None, "TPU address (`local` on a TPU VM).")
 _MIXED_PRECISION = flags.DEFINE_enum(
@@ -71,6 +74,7 @@ def main(argv: list[str]) -> None:
             examples_per_class=_EXAMPLES_PER_CLASS.value,
             examples_per_class_seed=_EXAMPLES_PER_CLASS_SEED.value,
             mixup_alpha=_MIXUP_ALPHA.value,
+            random_flip=_RANDOM_FLIP.value,
             strategy=_STRATEGY.value,
             tpu=_TPU.value,
             mixed_precision=_MIXED_PRECISION.value,

@@ -28,6 +28,8 @@ class TrainConfig:
         examples_per_class: Few-shot: keep exactly K training examples per class.
         examples_per_class_seed: Seed of the few-shot draw.
         mixup_alpha: MixUp's alpha. None: the rule's (0.1 from 20,000 examples up).
+        random_flip: Random left-right flips (the rule's); off for data where a flip changes
+            the class, such as digits.
         strategy: `auto`, `default`, `mirrored`, `multi_worker` or `tpu`.
         tpu: TPU address.
         mixed_precision: None, `mixed_float16` (with loss scaling) or `mixed_bfloat16`.
@@ -52,6 +54,7 @@ class TrainConfig:
     examples_per_class: int | None = None
     examples_per_class_seed: int = 0
     mixup_alpha: float | None = None
+    random_flip: bool = True
     strategy: str = "auto"
     tpu: str | None = None
     mixed_precision: str | None = None

@@ -154,6 +154,7 @@ class _Run:
                 num_classes=resolved.num_classes,
                 mixup_alpha=resolved.mixup_alpha,
                 seed=config.seed * 1_000_003 + start_step,
+                random_flip=config.random_flip,
                 input_context=context,
             )
 
@@ -341,6 +342,7 @@ class _Run:
             f"resize {r.resize}, crop {r.crop}; {r.schedule.total_steps} steps (warm-up "
             f"{r.schedule.warmup_steps}, x0.1 after {list(r.schedule.decay_steps)}); "
             f"lr {r.learning_rate:g} at batch {c.batch_size}; MixUp alpha {r.mixup_alpha}; "
+            f"random flips {'on' if c.random_flip else 'off'}; "
             f"{self.strategy.num_replicas_in_sync} replica(s) ({type(self.strategy).__name__}); "
             f"starting at step {start}."
         )

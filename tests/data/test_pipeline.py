@@ -69,6 +69,21 @@ def test_random_flip_is_per_image():
     )[0].numpy()
     flipped = batch[:, :, 0, 0].mean(axis=1) < 0
     assert 60 < flipped.sum() < 140
+    unflipped = next(
+        iter(
+            data.train_dataset(
+                ds,
+                batch_size=200,
+                resize=8,
+                crop=8,
+                num_classes=1,
+                mixup_alpha=0.0,
+                seed=0,
+                random_flip=False,
+            )
+        )
+    )[0].numpy()
+    assert np.all(unflipped[:, :, 0, 0] > 0)
 
 
 def test_mixup_mixes_images_and_labels_alike():
