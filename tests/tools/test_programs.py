@@ -1,11 +1,13 @@
 """The absl programs, run as a user runs them."""
 
 import os
+import pathlib
 import subprocess
 import sys
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from bit_test_utils import PARITY_ATOL, REPO
@@ -77,3 +79,29 @@ def test_predict_default_synthetic_picture(official_ckpt):
 def test_predict_bad_image(official_ckpt, tmp_path):
     result = _run("predict.py", f"--checkpoint={official_ckpt}", f"--image={tmp_path}/none.jpg")
     assert result.returncode == 1 and "No image file" in result.stderr
+
+
+def _train_program(*args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    program = pathlib.Path(sys.executable).with_name("bit-train")  # the console command
+    return subprocess.run(
+        [str(program), *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset=no_such_dataset_xyz"], "Unknown dataset"),
+        (["--model=R13x1", "--weights=none"], "Unknown architecture"),
+        (["--batch_size=10", "--batch_split=3"], "divisible"),
+        (["--strategy=gpus"], "strategy"),
+    ],
+)
+def test_train_bad_flags_one_line_nothing_written(tmp_path, args, message):
+    logdir = tmp_path / "run"
+    result = _train_program(f"--logdir={logdir}", "--model=R14x1", "--weights=none", *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not logdir.exists()

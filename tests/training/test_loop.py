@@ -112,3 +112,14 @@ def test_batch_split_matches_whole_batch(tmp_path):
     wb = keras.saving.load_model(b["model_path"]).get_weights()
     for x, y in zip(wa, wb, strict=True):
         np.testing.assert_allclose(x, y, atol=1e-5)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_runs_and_restores_the_policy(tmp_path, policy):
+    metrics, model = train(
+        _config(tmp_path, steps=2, mixed_precision=policy), out=lambda _: None, return_model=True
+    )
+    assert np.isfinite(metrics["train_loss"])
+    assert model.get_layer("block2_unit01").compute_dtype == policy.removeprefix("mixed_")
+    assert model.get_layer("head").kernel.dtype == "float32"
+    assert keras.mixed_precision.global_policy().name == "float32"
