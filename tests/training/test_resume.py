@@ -60,11 +60,6 @@ def _finish(logdir):
     return result.stdout
 
 
-def _losses(lines):
-    """Losses by step from the TensorBoard-free record: the final config.json history."""
-    return {int(k): v for k, v in lines.items()}
-
-
 def test_sigkill_mid_run_resumes_at_the_last_checkpoint(tmp_path):
     def past_second_checkpoint(_):
         return (tmp_path / "checkpoints" / "ckpt-10.index").exists()
@@ -87,7 +82,7 @@ def test_sigkill_mid_run_resumes_at_the_last_checkpoint(tmp_path):
         f"step {STEPS}/{STEPS}"
     )
     record = json.loads((tmp_path / "config.json").read_text())
-    history = _losses(record["metrics"]["loss_history"])
+    history = {int(step): loss for step, loss in record["metrics"]["loss_history"].items()}
     assert min(history) == last + 1 and max(history) == STEPS  # no step trained twice
     assert record["metrics"]["step"] == STEPS
     # The loss goes on from where it stopped (the restored model), not from a fresh start.
