@@ -136,6 +136,7 @@ class _Run:
         self.checkpoint = tf.train.Checkpoint(
             model=self.model, optimizer=self.optimizer, step=self.step
         )
+        self._eval_step = self._make_eval_step()
 
     # ----------------------------------------------------------------- data
     def _train_iterator(self, start_step: int):
@@ -274,7 +275,7 @@ class _Run:
             if self.chief
             else tf.summary.create_noop_writer()
         )
-        train_step, self._eval_step = self._make_train_step(), self._make_eval_step()
+        train_step = self._make_train_step()
         iterator = self._train_iterator(start)
         progress = Progress(total, start, config.batch_size, self.out)
         loss, history = float("nan"), {}
@@ -301,7 +302,8 @@ class _Run:
             accuracy = self.evaluate()
             tf.summary.scalar("test/accuracy", accuracy, step=total)
         writer.flush()
-        if start < total or not latest:
+        trained = start < total
+        if trained:
             manager.save(checkpoint_number=total)
         if not self.chief:
             shutil.rmtree(self._worker_dir(), ignore_errors=True)
@@ -315,7 +317,8 @@ class _Run:
             "model_path": model_path,
             "loss_history": history,
         }
-        if self.chief:
+        # A restart of a finished run trains nothing: keep the files (and metrics) it wrote.
+        if self.chief and (trained or not os.path.exists(model_path)):
             save_atomically(model_path, self.model.save)
             record = {
                 "config": dataclasses.asdict(config),

@@ -55,9 +55,11 @@ def test_trains_checkpoints_logs_and_saves(tmp_path):
 
 def test_restart_after_the_end_does_not_train_again(tmp_path):
     train(_config(tmp_path), out=lambda _: None)
+    written = (tmp_path / CONFIG_FILE).read_text()
     lines = []
     metrics = train(_config(tmp_path), out=lines.append)
     assert metrics["step"] == 6
+    assert (tmp_path / CONFIG_FILE).read_text() == written  # its metrics are not overwritten
     assert any("Resumed from" in line and "at step 6" in line for line in lines)
     assert not any(line.startswith("step ") and "/6" in line for line in lines)
 
