@@ -1,4 +1,7 @@
-"""Writing files all at once: to a temporary name beside the target, then renamed."""
+"""Writing files all at once: to a temporary name beside the target, then renamed.
+
+Imports no other part of bit_keras.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Reading images for BiT inference, and a synthetic image for demos without files."""
+"""Decoding and reading images for BiT, and a synthetic image for demos without files.
+
+The one home of image decoding: the training data (`bit_keras.data`), the predict program
+and the coming exporters decode through `decode_image`. Imports no other part of bit_keras.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,23 @@ import os
 
 import numpy as np
 import tensorflow as tf
+
+# File endings of the formats `decode_image` reads (image folders are listed by them).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
+
+
+def decode_image(data: tf.Tensor) -> tf.Tensor:
+    """Decodes an encoded JPEG, PNG, GIF (first frame) or BMP image to RGB.
+
+    Works eagerly and inside `tf.data` and `tf.function` graphs.
+
+    Args:
+        data: Scalar string tensor, the file's bytes.
+
+    Returns:
+        uint8 tensor (height, width, 3); grey and RGBA images are converted to RGB.
+    """
+    return tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
 
 
 def load_image(path: str | os.PathLike, size: int | tuple[int, int]) -> np.ndarray:
@@ -28,9 +49,7 @@ def load_image(path: str | os.PathLike, size: int | tuple[int, int]) -> np.ndarr
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No image file at {path!r}.")
     try:
-        image = tf.io.decode_image(
-            tf.io.read_file(path), channels=3, expand_animations=False, dtype=tf.uint8
-        )
+        image = decode_image(tf.io.read_file(path))
     except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
         raise ValueError(f"{path!r} is not a readable JPEG, PNG, GIF or BMP image.") from e
     return resize(image.numpy(), size)

@@ -1,4 +1,8 @@
-"""Decoding BiT predictions into ImageNet-1k (ILSVRC-2012) and ImageNet-21k class names."""
+"""Decoding BiT predictions into ImageNet-1k (ILSVRC-2012) and ImageNet-21k class names.
+
+The home of the ImageNet label spaces (class counts and label lists); the registry's head
+sizes come from here. It imports no other part of bit_keras.
+"""
 
 from __future__ import annotations
 

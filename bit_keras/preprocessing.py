@@ -1,4 +1,4 @@
-"""Input preprocessing of BiT: RGB in [0, 255] to [-1, 1]."""
+"""Input preprocessing of BiT: RGB in [0, 255] to [-1, 1]. Imports no other part of bit_keras."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ _OVERWRITE = flags.DEFINE_boolean("overwrite", False, "Replace an existing outpu
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bit_keras.checkpoint.convert import convert_checkpoint
+    from bit_keras.pretrained import convert_checkpoint
 
     try:
         model = convert_checkpoint(

@@ -1,12 +1,13 @@
 """Classifies an image with a BiT model and prints the top classes.
 
-Example (the README's main job: no download; the small checkpoint in the official layout
-that the project's fixtures hold has RANDOM weights, so its classes mean nothing):
+Example (no download; the small checkpoint in the official layout that the project's fixtures
+hold has RANDOM weights, so its classes mean nothing):
     python tools/predict.py \
         --checkpoint=../shared/fixtures/bit_official_layout/bit_r14x1_head10_official_layout.npz
 
-With a published model (downloaded once) and a picture of your own:
-    python tools/predict.py --checkpoint=BiT-M-R50x1-ILSVRC2012 --image=cat.jpg --resolution=448
+With a published model (downloaded once, run at its registry resolution, 448 here) and a
+picture of your own:
+    python tools/predict.py --checkpoint=BiT-M-R50x1-ILSVRC2012 --image=cat.jpg
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ _IMAGE = flags.DEFINE_string(
     "image", None, "JPEG/PNG/GIF/BMP to classify. Default: a synthetic picture made in memory."
 )
 _RESOLUTION = flags.DEFINE_integer(
-    "resolution", 224, "Size the image is resized to.", lower_bound=1
+    "resolution",
+    None,
+    "Size the image is resized to. Default: the published model's resolution (the registry's, "
+    "also for its official file name), else 224.",
+    lower_bound=1,
 )
 _TOP = flags.DEFINE_integer("top", 5, "How many classes to print.", lower_bound=1)
 
@@ -31,23 +36,23 @@ def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     import bit_keras
-    from bit_keras import image_io
-    from bit_keras.models.registry import checkpoint_path
+    from bit_keras import image_io, pretrained
     from bit_keras.predictions import top_classes
 
     try:
-        path = checkpoint_path(_CHECKPOINT.value)
-        model = bit_keras.model_from_checkpoint(path)
+        path = pretrained.checkpoint_path(_CHECKPOINT.value)
+        model = pretrained.model_from_checkpoint(path)
+        resolution = _RESOLUTION.value or pretrained.default_resolution(_CHECKPOINT.value)
         if _IMAGE.value:
-            image, what = image_io.load_image(_IMAGE.value, _RESOLUTION.value), _IMAGE.value
+            image, what = image_io.load_image(_IMAGE.value, resolution), _IMAGE.value
         else:
-            image = image_io.synthetic_image(_RESOLUTION.value)
+            image = image_io.synthetic_image(resolution)
             what = "a synthetic picture (made in memory, shows nothing real)"
     except (ValueError, OSError) as e:
         sys.exit(f"predict: error: {e}")
     logits = model.predict(bit_keras.preprocess_input(image[None]), verbose=0)
     print(f"Model: {model.name} from {path} ({model.count_params():,} parameters)")
-    print(f"Image: {what}, {_RESOLUTION.value}x{_RESOLUTION.value}")
+    print(f"Image: {what}, {resolution}x{resolution}")
     print(f"Top {_TOP.value} (logits):")
     for rank, (class_id, name, score) in enumerate(top_classes(logits, _TOP.value)[0], 1):
         print(f"  {rank}. {score:9.4f}  {class_id}  {name}")

@@ -1,4 +1,9 @@
-"""Official BiT `.npz` checkpoints: their layout, reading, loading and downloading."""
+"""The official BiT `.npz` checkpoint format: safe reading, the key layout, loading, download.
+
+It imports `bit_keras.layers` and `bit_keras.models` (the layers a key maps to), never the
+packages above it: which published file belongs to which name is `bit_keras.pretrained`'s.
+Importing it lets `BiTResNetV2(weights=...)` read `.npz` files.
+"""
 
 from bit_keras.checkpoint.fetch import CheckpointDownloadError, fetch_checkpoint
 from bit_keras.checkpoint.layout import (

@@ -28,6 +28,7 @@ import numpy as np
 from bit_keras.checkpoint.npz_file import CheckpointError
 from bit_keras.layers import PreActBottleneck
 from bit_keras.models import layer_names
+from bit_keras.models.bit_resnet_v2 import ROOT_WIDTH
 
 PREFIX = "resnet/"
 ROOT_KERNEL = "resnet/root_block/standardized_conv2d/kernel"
@@ -35,8 +36,6 @@ FINAL_NORM = "resnet/group_norm"
 HEAD_KERNEL = "resnet/head/conv2d/kernel"
 HEAD_BIAS = "resnet/head/conv2d/bias"
 HEAD_KEYS = (HEAD_KERNEL, HEAD_BIAS)
-# Width of the root convolution at width factor 1.
-ROOT_WIDTH = 64
 
 _CONV = "standardized_conv2d/kernel"
 _UNIT_KEY = re.compile(r"^resnet/block(\d+)/unit(\d+)/")
@@ -132,7 +131,8 @@ def infer_architecture(shapes: Mapping[str, tuple[int, ...]]) -> CheckpointArchi
     root_shape = tuple(shapes[ROOT_KERNEL])
     if len(root_shape) != 4 or root_shape[-1] % ROOT_WIDTH:
         raise CheckpointError(
-            f"{ROOT_KERNEL!r}: expected shape (7, 7, 3, 64 * width_factor), found {root_shape}."
+            f"{ROOT_KERNEL!r}: expected shape (7, 7, 3, {ROOT_WIDTH} * width_factor), "
+            f"found {root_shape}."
         )
     units: dict[int, set[int]] = {}
     for key in shapes:

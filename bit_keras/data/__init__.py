@@ -1,4 +1,8 @@
-"""Input data for fine-tuning: sources (TFDS, folders, digits) and tf.data pipelines."""
+"""Input data for fine-tuning: sources (TFDS, folders, digits) and tf.data pipelines.
+
+It imports the helpers below every layer (`preprocessing`, `image_io`) and may use
+`bit_keras.pretrained` and below; never `training` or `export`, which build on it.
+"""
 
 from bit_keras.data.pipeline import (
     eval_dataset,

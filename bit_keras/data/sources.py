@@ -13,11 +13,12 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from bit_keras.image_io import IMAGE_EXTENSIONS, decode_image
+
 # The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
 DIGITS_TEST_FRACTION = 0.2
 FOLDER_TEST_FRACTION = 0.2
 SPLIT_SEED = 0
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +100,7 @@ def digits_source() -> DataSource:
 
 
 def folder_source(path: str) -> DataSource:
-    """An image folder: one sub-folder per class holding JPEG/PNG files.
+    """An image folder: one sub-folder per class holding image files (`IMAGE_EXTENSIONS`).
 
     `PATH/train/<class>/` and `PATH/test/<class>/` (or `val/`) are used as the splits where
     they exist; otherwise a seeded, stratified 20% of `PATH/<class>/` is the test split.
@@ -121,13 +122,13 @@ def folder_source(path: str) -> DataSource:
         test_files, test_labels = files[test_idx], labels[test_idx]
     if not len(train_files) or not len(test_files):
         raise ValueError(f"Dataset folder {path!r} needs images in both splits.")
-    image_size = tuple(_decode(tf.io.read_file(train_files[0])).shape[:2])
+    image_size = tuple(decode_image(tf.io.read_file(train_files[0])).shape[:2])
 
     def split(files, labels):
         def build():
             ds = tf.data.Dataset.from_tensor_slices((files, labels))
             return ds.map(
-                lambda f, y: (_decode(tf.io.read_file(f)), y),
+                lambda f, y: (decode_image(tf.io.read_file(f)), y),
                 num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True,
             )
@@ -170,10 +171,6 @@ def _list_images(path: str, classes: list[str]):
                 files.append(os.path.join(folder, fname))
                 labels.append(label)
     return np.array(files, dtype=str), np.array(labels, dtype=np.int64)
-
-
-def _decode(data):
-    return tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
 
 
 def tfds_source(name: str, data_dir: str | None = None) -> DataSource:

@@ -1,25 +1,38 @@
-"""BiT ResNet-v2 models: the builder, the registry of published models, checkpoint builds."""
+"""The BiT ResNet-v2 architecture: the functional model builder and the architectures by name.
 
-from bit_keras.models.bit_resnet_v2 import BiTResNetV2
-from bit_keras.models.from_checkpoint import model_from_checkpoint
-from bit_keras.models.registry import (
-    ARCHITECTURES,
-    PRETRAINED,
-    Architecture,
-    PretrainedModel,
-    create_model,
-    get_model_info,
-    list_models,
-)
+This package knows the network, not any weights file or published weight set. It imports
+only `bit_keras.layers` (and Keras). Above it: `bit_keras.checkpoint` (the official file
+format) and `bit_keras.pretrained` (the published weights: `create_model`, the registry).
+"""
+
+from bit_keras.models import layer_names
+from bit_keras.models.architectures import ARCHITECTURES, Architecture, architecture
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2, register_weights_format
 
 __all__ = [
     "ARCHITECTURES",
-    "PRETRAINED",
     "Architecture",
     "BiTResNetV2",
+    "architecture",
+    "layer_names",
+    "register_weights_format",
+]
+
+# Names this package held before the published weights moved to `bit_keras.pretrained`.
+_MOVED_TO_PRETRAINED = (
+    "PRETRAINED",
     "PretrainedModel",
     "create_model",
     "get_model_info",
     "list_models",
     "model_from_checkpoint",
-]
+)
+
+
+def __getattr__(name: str):
+    if name in _MOVED_TO_PRETRAINED:
+        raise AttributeError(
+            f"`bit_keras.models.{name}` moved to `bit_keras.pretrained.{name}` (published "
+            f"weights live apart from the architecture); `bit_keras.{name}` still works."
+        )
+    raise AttributeError(f"module 'bit_keras.models' has no attribute {name!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import keras
 
@@ -16,6 +16,8 @@ from bit_keras.layers import (
 )
 from bit_keras.models import layer_names
 
+# Width of the root convolution at width factor 1.
+ROOT_WIDTH = 64
 # Bottleneck widths of blocks 1 to 4 at width factor 1; each unit outputs four times as many.
 BASE_WIDTHS = (64, 128, 256, 512)
 # The root: a 7x7/2 convolution padded 3 on every side, then a 3x3/2 max-pool padded 1 on
@@ -25,6 +27,26 @@ ROOT_PADDING = 3
 POOL_PADDING = 1
 
 _POOLINGS = (None, "avg", "max")
+
+WeightsLoader = Callable[[keras.Model, str], None]
+# Loaders of weights files by suffix. Keras' own `.weights.h5` is built in; the official BiT
+# `.npz` format is registered by `bit_keras.checkpoint`, the package above this one, which
+# `import bit_keras` always imports.
+_WEIGHTS_LOADERS: dict[str, WeightsLoader] = {
+    ".weights.h5": lambda model, path: model.load_weights(path),
+}
+
+
+def register_weights_format(suffix: str, loader: WeightsLoader) -> None:
+    """Lets `BiTResNetV2(weights=...)` load files ending in `suffix` with `loader(model, path)`.
+
+    Args:
+        suffix: File-name ending, such as `.npz`.
+        loader: Called with the built model and the file's path; raises on a bad file.
+    """
+    if not suffix.startswith("."):
+        raise ValueError(f"`suffix` must start with '.'. Received: suffix={suffix!r}")
+    _WEIGHTS_LOADERS[suffix] = loader
 
 
 def BiTResNetV2(
@@ -59,8 +81,8 @@ def BiTResNetV2(
         block_units: Units in each block. The first block has stride 1, the others 2.
         width_factor: Width multiplier of every layer.
         include_top: Whether to add the pooled classification head.
-        weights: `None` (random initialisation), or the path of an official BiT `.npz`
-            checkpoint or a Keras `.weights.h5` file.
+        weights: `None` (random initialisation), or the path of a Keras `.weights.h5` file
+            or an official BiT `.npz` checkpoint (read by `bit_keras.checkpoint`).
         input_tensor: Optional Keras tensor to use as the model's input.
         input_shape: Shape without the batch axis. Defaults to `(None, None, 3)`: any size.
         pooling: Without the top: `None` (the 4D feature map), `"avg"` or `"max"` (2D
@@ -115,7 +137,7 @@ def BiTResNetV2(
 
     x = keras.layers.ZeroPadding2D(ROOT_PADDING, name=layer_names.ROOT_PAD)(img_input)
     x = StdConv2D(
-        64 * width_factor,
+        ROOT_WIDTH * width_factor,
         ROOT_KERNEL,
         strides=2,
         padding="valid",
@@ -164,20 +186,16 @@ def BiTResNetV2(
 
 
 def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
-    """Loads an official BiT `.npz` checkpoint or a Keras `.weights.h5` file into `model`."""
+    """Loads a weights file of any registered format (`.weights.h5`, `.npz`) into `model`."""
     path = os.fspath(path)
-    if path.endswith(".npz"):
-        # Imported here: the checkpoint package maps layers of the models built above.
-        from bit_keras.checkpoint.loading import load_official_weights
-
-        load_official_weights(model, path)
-    elif path.endswith(".weights.h5"):
-        model.load_weights(path)
-    else:
+    suffix = next((s for s in _WEIGHTS_LOADERS if path.endswith(s)), None)
+    if suffix is None:
         raise ValueError(
-            "Weights files must be official BiT checkpoints (`.npz`) or Keras weights "
-            f"(`.weights.h5`). Received: weights={path!r}"
+            f"Weights files must end in one of {', '.join(sorted(_WEIGHTS_LOADERS))} "
+            "(`.npz`: an official BiT checkpoint; `.weights.h5`: Keras weights). "
+            f"Received: weights={path!r}"
         )
+    _WEIGHTS_LOADERS[suffix](model, path)
 
 
 def _model_input(input_tensor, input_shape, needs_rgb: bool):

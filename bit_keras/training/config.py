@@ -9,9 +9,12 @@ from bit_keras.training import hyperrule
 MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     """A fine-tuning run. `None` fields are filled in by BiT-HyperRule.
+
+    The one home of the run's defaults: the `bit-train` flags take theirs from here. Fields
+    are keyword-only; `logdir` is required.
 
     Attributes:
         model: A published model's name (`BiT-M-R50x1`) or an architecture (`R50x1`, `R14x1`).
@@ -45,7 +48,7 @@ class TrainConfig:
     weights: str = "default"
     dataset: str = "digits"
     data_dir: str | None = None
-    logdir: str = "/tmp/bit_logs"
+    logdir: str
     batch_size: int = 512
     base_lr: float = hyperrule.BASE_LR
     steps: int | None = None

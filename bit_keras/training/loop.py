@@ -14,8 +14,7 @@ import tensorflow as tf
 
 from bit_keras import data
 from bit_keras.atomic_write import save_atomically
-from bit_keras.models.bit_resnet_v2 import BiTResNetV2
-from bit_keras.models.registry import PRETRAINED, architecture, create_model
+from bit_keras.pretrained import check_weights, create_model
 from bit_keras.training import hyperrule
 from bit_keras.training.config import ResolvedConfig, TrainConfig, resolve
 from bit_keras.training.progress import Progress
@@ -29,33 +28,19 @@ CHECKPOINT_DIR = "checkpoints"
 MAX_CHECKPOINTS = 3
 
 
+def _weights(config: TrainConfig) -> str | None:
+    return None if config.weights == "none" else config.weights
+
+
 def check_model_name(config: TrainConfig) -> None:
     """Raises ValueError for a model or weights flag that cannot build a model."""
-    if config.model in PRETRAINED:
-        return
-    architecture(config.model)
-    if config.weights == "default":
-        raise ValueError(
-            f"{config.model!r} is an architecture without published weights: pass "
-            "weights='none' or a weights file, or a published name such as BiT-M-R50x1."
-        )
+    check_weights(config.model, _weights(config))
 
 
 def build_model(config: TrainConfig, num_classes: int, crop: int) -> keras.Model:
     """The model to fine-tune, with a new zero-initialised head of `num_classes`."""
-    weights = None if config.weights == "none" else config.weights
-    if config.model in PRETRAINED:
-        return create_model(
-            config.model, weights=weights, classes=num_classes, input_shape=(crop, crop, 3)
-        )
-    arch = architecture(config.model)
-    return BiTResNetV2(
-        arch.block_units,
-        arch.width_factor,
-        weights=weights,
-        classes=num_classes,
-        input_shape=(crop, crop, 3),
-        name=config.model.lower(),
+    return create_model(
+        config.model, weights=_weights(config), classes=num_classes, input_shape=(crop, crop, 3)
     )
 
 

@@ -105,3 +105,26 @@ def test_train_bad_flags_one_line_nothing_written(tmp_path, args, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not logdir.exists()
+
+
+def test_predict_defaults_to_the_registry_resolution(official_ckpt, tmp_path):
+    result = _run("predict.py", f"--checkpoint={official_ckpt}")
+    assert "224x224" in result.stdout  # a file the registry does not know
+    # An official file name takes its entry's resolution (the fixture's weights, renamed).
+    renamed = tmp_path / "BiT-M-R152x4-ILSVRC2012.npz"
+    renamed.write_bytes(official_ckpt.read_bytes())
+    result = _run("predict.py", f"--checkpoint={renamed}")
+    assert result.returncode == 0, result.stderr
+    assert "480x480" in result.stdout
+    result = _run("predict.py", f"--checkpoint={renamed}", "--resolution=64")
+    assert "64x64" in result.stdout
+
+
+def test_list_models_prints_the_registry():
+    result = _run("list_models.py", "--pattern=BiT-R50x1-distilled-*")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.strip().splitlines()[1:]]
+    assert rows == [
+        ["BiT-R50x1-distilled-160", "R50x1", "distilled-160", "1,000", "160", "25,549,352"],
+        ["BiT-R50x1-distilled-224", "R50x1", "distilled-224", "1,000", "224", "25,549,352"],
+    ]

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from bit_keras.checkpoint.convert import convert_checkpoint
 from bit_keras.models import BiTResNetV2
+from bit_keras.pretrained import convert_checkpoint
 from bit_test_utils import FIXTURE_BLOCK_UNITS, FIXTURE_CLASSES, PARITY_ATOL
 
 

@@ -7,8 +7,8 @@ import os
 import keras
 
 from bit_keras.atomic_write import save_atomically
-from bit_keras.models.from_checkpoint import model_from_checkpoint
-from bit_keras.models.registry import checkpoint_path
+from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
+from bit_keras.pretrained.registry import checkpoint_path
 
 _SUFFIXES = (".keras", ".weights.h5")
 

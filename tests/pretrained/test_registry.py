@@ -6,18 +6,16 @@ import pytest
 
 import bit_keras
 from bit_keras.checkpoint import official_arrays
-from bit_keras.models import registry
+from bit_keras.models import ARCHITECTURES
+from bit_keras.pretrained import registry
 
 ARCHS = ("R50x1", "R50x3", "R101x1", "R101x3", "R152x2", "R152x4")
 
-# Published parameter counts, head included (big_transfer / the official checkpoints; in the
-# fixture's README).
+# The models whose published parameter counts (head included; big_transfer, the fixture's
+# README) the registry holds; built here at full size.
 PUBLISHED_PARAMS = {
-    "BiT-M-R50x1": 68_256_659,
-    "BiT-S-R50x1": 25_549_352,
-    "BiT-S-R101x1": 44_541_480,
-    "BiT-S-R50x3": 217_319_080,
-    "BiT-S-R152x2": 236_335_208,
+    name: bit_keras.get_model_info(name).params
+    for name in ("BiT-M-R50x1", "BiT-S-R50x1", "BiT-S-R101x1", "BiT-S-R50x3", "BiT-S-R152x2")
 }
 
 
@@ -50,7 +48,7 @@ def test_lists_every_published_model():
 def test_entries_point_at_the_official_bucket():
     for name in bit_keras.list_models():
         info = bit_keras.get_model_info(name)
-        assert info.architecture in registry.ARCHITECTURES
+        assert info.architecture in ARCHITECTURES
         if "distilled" in name:
             resolution = name.rsplit("-", 1)[1]
             assert info.origin.endswith(f"/bit_models/distill/R50x1_{resolution}.npz")
@@ -74,7 +72,7 @@ def test_bad_weights_value():
 def test_published_parameter_counts(name, params):
     model = bit_keras.create_model(name, weights=None)
     assert model.count_params() == params
-    arch = registry.ARCHITECTURES[bit_keras.get_model_info(name).architecture]
+    arch = ARCHITECTURES[bit_keras.get_model_info(name).architecture]
     classes = bit_keras.get_model_info(name).classes
     assert _expected_params(arch.block_units, arch.width_factor, classes) == params
     keras.backend.clear_session()
@@ -83,9 +81,10 @@ def test_published_parameter_counts(name, params):
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ARCHS)
 def test_every_architecture_parameter_count(arch):
-    spec = registry.ARCHITECTURES[arch]
+    spec = ARCHITECTURES[arch]
     model = bit_keras.create_model(f"BiT-S-{arch}", weights=None)
     assert model.count_params() == _expected_params(spec.block_units, spec.width_factor, 1000)
+    assert model.count_params() == bit_keras.get_model_info(f"BiT-S-{arch}").params
     del model
     keras.backend.clear_session()
 
@@ -130,3 +129,98 @@ def test_download_failure_says_where_to_put_the_file(tmp_path, monkeypatch):
     assert str(expected_path) in str(error.value)
     assert "127.0.0.1:9" in str(error.value)
     assert not expected_path.exists()
+
+
+def test_every_entry_counts_its_architecture():
+    # No build: each registry figure equals the architecture-only count of its head size.
+    for info in bit_keras.list_models(details=True):
+        arch = ARCHITECTURES[info.architecture]
+        assert info.params == _expected_params(arch.block_units, arch.width_factor, info.classes)
+
+
+def test_resolutions():
+    for info in bit_keras.list_models(details=True):
+        if info.weights in ("bit-s", "bit-m"):
+            expected = 224  # the upstream training resolution
+        elif info.weights == "bit-m-ilsvrc2012":
+            expected = 480 if info.architecture == "R152x4" else 448
+        else:
+            expected = int(info.name.rsplit("-", 1)[1])  # distilled at 224 or 160
+        assert info.resolution == expected, info.name
+
+
+def test_list_models_details_and_table():
+    entries = bit_keras.list_models("BiT-M-R50x1*", details=True)
+    assert [e.name for e in entries] == ["BiT-M-R50x1", "BiT-M-R50x1-ILSVRC2012"]
+    assert entries[0] == bit_keras.get_model_info("BiT-M-R50x1")
+    table = bit_keras.model_table("BiT-M-R50x1*").splitlines()
+    assert table[0].split() == [
+        "name",
+        "architecture",
+        "weights",
+        "classes",
+        "resolution",
+        "parameters",
+    ]
+    assert table[1].split() == ["BiT-M-R50x1", "R50x1", "bit-m", "21,843", "224", "68,256,659"]
+    assert table[2].split()[4] == "448"
+    assert len(bit_keras.model_table().splitlines()) == 1 + len(bit_keras.list_models())
+
+
+def test_create_model_builds_bare_architectures(official_ckpt, reference_io):
+    tiny = bit_keras.create_model("R14x1", weights=None, input_shape=(32, 32, 3))
+    assert tiny.name == "r14x1" and tiny.output_shape == (None, 1000)
+    assert [layer.name for layer in tiny.layers if layer.name.startswith("block")] == [
+        "block1_unit01",
+        "block2_unit01",
+        "block3_unit01",
+        "block4_unit01",
+    ]
+    loaded = bit_keras.create_model("R14x1", weights=str(official_ckpt), classes=10)
+    np.testing.assert_allclose(
+        loaded.predict(reference_io["x64"], verbose=0), reference_io["x64_logits"], atol=1e-4
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "weights", "message"),
+    [
+        ("R14x1", "default", "architecture without published weights"),
+        ("R50x1", "bit-m", "must be None or the path"),
+        ("R13x1", None, "Unknown architecture 'R13x1'"),
+        ("BiT-M-R50x1", "/no/such/file.npz", "must be 'bit-m'"),
+        ("resnet50", None, "Unknown BiT model 'resnet50'"),
+    ],
+)
+def test_create_model_bad_name_or_weights(name, weights, message):
+    with pytest.raises(ValueError, match=message):
+        bit_keras.create_model(name, weights=weights)
+    with pytest.raises(ValueError, match=message):
+        registry.check_weights(name, weights)
+
+
+def test_default_resolution_by_name_or_official_file_name(tmp_path):
+    assert bit_keras.pretrained.default_resolution("BiT-M-R50x1-ILSVRC2012") == 448
+    assert bit_keras.pretrained.default_resolution("BiT-M-R50x1") == 224
+    assert bit_keras.pretrained.default_resolution("/data/BiT-M-R152x4-ILSVRC2012.npz") == 480
+    # The distilled files are published as R50x1_<resolution>.npz.
+    assert bit_keras.pretrained.default_resolution(tmp_path / "R50x1_160.npz") == 160
+    assert bit_keras.pretrained.default_resolution(tmp_path / "mine.npz") == 224
+
+
+def test_checkpoint_path_of_a_file_or_a_cached_name(official_ckpt, tmp_path, monkeypatch):
+    assert registry.checkpoint_path(official_ckpt) == str(official_ckpt)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "bit_keras").mkdir()
+    cached = tmp_path / "bit_keras" / "BiT-S-R50x1.npz"
+    cached.write_bytes(official_ckpt.read_bytes())
+    assert registry.checkpoint_path("BiT-S-R50x1") == str(cached)
+    with pytest.raises(ValueError, match="Did you mean BiT-S-R50x1"):
+        registry.checkpoint_path("BiT-S-R50X1")
+
+
+def test_moved_names_say_where_they_went():
+    with pytest.raises(AttributeError, match=r"bit_keras\.pretrained\.create_model"):
+        bit_keras.models.create_model  # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        bit_keras.models.nothing  # noqa: B018

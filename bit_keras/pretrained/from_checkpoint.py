@@ -10,7 +10,7 @@ import keras
 from bit_keras.checkpoint.layout import infer_architecture
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.npz_file import read_npz
-from bit_keras.models.bit_resnet_v2 import BiTResNetV2
+from bit_keras.models import BiTResNetV2
 
 
 def model_from_checkpoint(

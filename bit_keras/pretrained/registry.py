@@ -1,0 +1,369 @@
+"""The published BiT weights by their official names, and building models from them.
+
+An entry joins an architecture (`bit_keras.models.architectures`) to a weight set: its tag,
+the URL of its official `.npz` file, its head size, the resolution it was trained and
+evaluated at, and its parameter count. `create_model` builds any entry, or any bare
+architecture (`R50x1`, `R14x1`) with no weights or with a weights file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import os
+from collections.abc import Sequence
+
+import keras
+
+from bit_keras.checkpoint.fetch import BIT_MODELS_URL, fetch_checkpoint
+from bit_keras.models import BiTResNetV2
+from bit_keras.models.architectures import (
+    ARCHITECTURES,
+    Architecture,
+    architecture,
+    is_architecture_name,
+)
+from bit_keras.predictions import IMAGENET1K_CLASSES, IMAGENET21K_CLASSES
+
+# The `weights=` value that loads an entry's own checkpoint, whatever its tag.
+DEFAULT_WEIGHTS = "default"
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainedModel:
+    """A published BiT checkpoint: its architecture, its weight set and where it lives.
+
+    Attributes:
+        name: Official name, e.g. `BiT-M-R50x1`.
+        architecture: Key of `bit_keras.models.ARCHITECTURES`, e.g. `R50x1`.
+        weights: Tag of the weight set, the value of `weights=` that loads it.
+        classes: Size of the checkpoint's head.
+        origin: URL of the official `.npz` file.
+        description: What the weights were trained on, in one line.
+        resolution: Square input size the weights were trained (upstream) or fine-tuned and
+            evaluated at; predictions and exports default to it.
+        params: Parameter count of the model with its head.
+    """
+
+    name: str
+    architecture: str
+    weights: str
+    classes: int
+    origin: str
+    description: str
+    resolution: int
+    params: int
+
+    @property
+    def fname(self) -> str:
+        """File name of the checkpoint in the Keras cache."""
+        return f"{self.name}.npz"
+
+    @property
+    def keras_name(self) -> str:
+        """Default Keras model name, e.g. `bit_m_r50x1`."""
+        return self.name.lower().replace("-", "_")
+
+
+# Parameter counts with the head, (1,000 classes, 21,843 classes). R50x1 (both heads),
+# R101x1, R50x3 and R152x2 with 1,000 classes are the published counts (big_transfer); every
+# figure equals an architecture-only count and the built Keras model's (tests/pretrained).
+_PARAMS = {
+    "R50x1": (25_549_352, 68_256_659),
+    "R50x3": (217_319_080, 345_399_315),
+    "R101x1": (44_541_480, 87_248_787),
+    "R101x3": (387_934_888, 516_015_123),
+    "R152x2": (236_335_208, 321_728_979),
+    "R152x4": (936_533_224, 1_107_299_923),
+}
+# Resolutions. BiT-S and BiT-M were trained upstream on 224x224 crops (arXiv 1912.11370,
+# Section 3.1). The BiT-M models fine-tuned on ILSVRC-2012 (BiT-HyperRule: resize 512, crop
+# 480) are served at 448, R152x4 at 480: the sizes timm evaluates the same files at
+# (timm/models/resnetv2.py, `*_bit.goog_in21k_ft_in1k`). The distilled students name theirs
+# (big_transfer README, "Distilled models").
+UPSTREAM_RESOLUTION = 224
+ILSVRC2012_RESOLUTION = {"R152x4": 480}
+ILSVRC2012_DEFAULT_RESOLUTION = 448
+DISTILLED_RESOLUTIONS = (224, 160)
+# For a checkpoint the registry does not know: the input size of keras.applications' ResNets.
+FALLBACK_RESOLUTION = 224
+
+
+def _published() -> dict[str, PretrainedModel]:
+    models = {}
+    for arch, (params_1k, params_21k) in _PARAMS.items():
+        fine_tuned = ILSVRC2012_RESOLUTION.get(arch, ILSVRC2012_DEFAULT_RESOLUTION)
+        for name, tag, classes, resolution, params, description in (
+            (
+                f"BiT-S-{arch}",
+                "bit-s",
+                IMAGENET1K_CLASSES,
+                UPSTREAM_RESOLUTION,
+                params_1k,
+                "BiT-S: trained on ILSVRC-2012",
+            ),
+            (
+                f"BiT-M-{arch}",
+                "bit-m",
+                IMAGENET21K_CLASSES,
+                UPSTREAM_RESOLUTION,
+                params_21k,
+                "BiT-M: trained on ImageNet-21k (fall 2011 release)",
+            ),
+            (
+                f"BiT-M-{arch}-ILSVRC2012",
+                "bit-m-ilsvrc2012",
+                IMAGENET1K_CLASSES,
+                fine_tuned,
+                params_1k,
+                "BiT-M trained on ImageNet-21k, then fine-tuned on ILSVRC-2012",
+            ),
+        ):
+            models[name] = PretrainedModel(
+                name=name,
+                architecture=arch,
+                weights=tag,
+                classes=classes,
+                origin=f"{BIT_MODELS_URL}{name}.npz",
+                description=description,
+                resolution=resolution,
+                params=params,
+            )
+    # Students distilled from BiT-M-R152x2 on ILSVRC-2012 (Beyer et al., arXiv 2106.05237).
+    for resolution in DISTILLED_RESOLUTIONS:
+        name = f"BiT-R50x1-distilled-{resolution}"
+        models[name] = PretrainedModel(
+            name=name,
+            architecture="R50x1",
+            weights=f"distilled-{resolution}",
+            classes=IMAGENET1K_CLASSES,
+            origin=f"{BIT_MODELS_URL}distill/R50x1_{resolution}.npz",
+            description=(
+                f"R50x1 distilled from BiT-M-R152x2 on ILSVRC-2012 at {resolution}x{resolution} px"
+            ),
+            resolution=resolution,
+            params=_PARAMS["R50x1"][0],
+        )
+    return models
+
+
+PRETRAINED: dict[str, PretrainedModel] = _published()
+
+
+def list_models(pattern: str = "*", *, details: bool = False) -> list:
+    """Lists the published BiT models, sorted by name.
+
+    Args:
+        pattern: Shell-style filter, e.g. `"BiT-M-*"` or `"*R50x1*"`.
+        details: Return the registry entries (`PretrainedModel`: architecture, weights tag,
+            URL, head size, resolution, parameter count, description) instead of the names.
+            `model_table` prints them.
+
+    Example:
+    >>> list_models("BiT-S-R50*")
+    ['BiT-S-R50x1', 'BiT-S-R50x3']
+    >>> list_models("BiT-R50x1-distilled-160", details=True)[0].resolution
+    160
+    """
+    names = sorted(name for name in PRETRAINED if fnmatch.fnmatchcase(name, pattern))
+    return [PRETRAINED[name] for name in names] if details else names
+
+
+def model_table(pattern: str = "*") -> str:
+    """The published models matching `pattern` as a plain-text table, one line each."""
+    header = ("name", "architecture", "weights", "classes", "resolution", "parameters")
+    rows = [header] + [
+        (m.name, m.architecture, m.weights, f"{m.classes:,}", str(m.resolution), f"{m.params:,}")
+        for m in list_models(pattern, details=True)
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    right = {3, 4, 5}  # numbers
+
+    def line(row):
+        cells = (
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        return "  ".join(cells).rstrip()
+
+    return "\n".join(line(row) for row in rows)
+
+
+def get_model_info(name: str) -> PretrainedModel:
+    """Returns the registry entry of a published model; raises ValueError for unknown names."""
+    try:
+        return PRETRAINED[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown BiT model {name!r}.{_did_you_mean(name)} Known models: "
+            f"{', '.join(list_models())}; or an architecture such as R50x1 or R14x1."
+        ) from None
+
+
+def find_model_for_file(path: str | os.PathLike) -> PretrainedModel | None:
+    """The entry whose official file `path` is, by file name (`BiT-M-R50x1.npz`,
+    `R50x1_224.npz`), or None."""
+    fname = os.path.basename(os.fspath(path))
+    return next(
+        (m for m in PRETRAINED.values() if fname in (m.fname, os.path.basename(m.origin))),
+        None,
+    )
+
+
+def default_resolution(source: str | os.PathLike) -> int:
+    """The square size to run a checkpoint at: the registry entry's for a published name or
+    an official file name (`find_model_for_file`), else `FALLBACK_RESOLUTION` (224)."""
+    info = PRETRAINED.get(source) if isinstance(source, str) else None
+    info = info or find_model_for_file(source)
+    return info.resolution if info else FALLBACK_RESOLUTION
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(str(name), [*PRETRAINED, *ARCHITECTURES], n=3)
+    return f" Did you mean {', '.join(close)}?" if close else ""
+
+
+def resolve_model(name: str) -> PretrainedModel | Architecture:
+    """The registry entry for a published name, the architecture for an architecture name.
+
+    Raises:
+        ValueError: unknown published name or architecture, with suggestions.
+    """
+    if name in PRETRAINED:
+        return PRETRAINED[name]
+    if is_architecture_name(name):
+        return architecture(name)
+    return get_model_info(name)  # raises with suggestions
+
+
+def fetch(info: PretrainedModel) -> str:
+    """Local path of a published checkpoint, downloaded into the Keras cache once."""
+    return fetch_checkpoint(info.fname, info.origin)
+
+
+def checkpoint_path(source: str | os.PathLike) -> str:
+    """Local path of an official checkpoint given a published model's name or a file path.
+
+    A name (see `list_models()`) is downloaded into the Keras cache once.
+
+    Raises:
+        ValueError: `source` is neither a published model's name nor an existing file.
+    """
+    return _weights_path(source, PRETRAINED.get(source) if isinstance(source, str) else None)
+
+
+def check_weights(name: str, weights) -> PretrainedModel | Architecture:
+    """Checks a `create_model(name, weights=...)` pair without building or downloading.
+
+    Returns:
+        What `name` resolves to (`resolve_model`).
+
+    Raises:
+        ValueError: unknown name, or `weights` is neither None, the entry's own weights
+            (`"default"` or its tag) nor an existing file.
+    """
+    spec = resolve_model(name)
+    if weights is None or _existing_file(weights):
+        return spec
+    if isinstance(spec, PretrainedModel):
+        if weights in (DEFAULT_WEIGHTS, spec.weights):
+            return spec
+        raise ValueError(
+            f"`weights` for {spec.name} must be {spec.weights!r} (the official checkpoint), "
+            f"{DEFAULT_WEIGHTS!r}, None, or the path of an existing weights file. "
+            f"Received: weights={weights!r}"
+        )
+    if weights == DEFAULT_WEIGHTS:
+        raise ValueError(
+            f"{spec.name!r} is an architecture without published weights: pass weights=None "
+            "(--weights=none) or a weights file, or a published name such as BiT-M-R50x1."
+        )
+    raise ValueError(
+        f"`weights` for the architecture {spec.name} must be None or the path of an existing "
+        f"weights file (`.npz`, `.weights.h5`). Received: weights={weights!r}"
+    )
+
+
+def create_model(
+    name: str,
+    *,
+    weights: str | os.PathLike | None = DEFAULT_WEIGHTS,
+    include_top: bool = True,
+    input_tensor=None,
+    input_shape: Sequence[int | None] | None = None,
+    pooling: str | None = None,
+    classes: int | None = None,
+    classifier_activation=None,
+    model_name: str | None = None,
+) -> keras.Model:
+    """Creates a BiT model: a published one by its official name, or a bare architecture.
+
+    Like timm and the official code, it returns logits (`classifier_activation=None`).
+
+    Args:
+        name: Official name, see `list_models()`, e.g. `"BiT-M-R50x1"`; or an architecture,
+            `R<depth>x<width>` (`"R50x1"`, `"R14x1"`), which has no published weights.
+        weights: `"default"` or the model's weight tag (`"bit-m"`, `"bit-s"`, ...) for the
+            official checkpoint (downloaded into the Keras cache once), `None` for random
+            initialisation, or the path of an official `.npz` or a `.weights.h5` file. An
+            architecture takes `None` or a file only.
+        include_top: Whether to include the classification head.
+        input_tensor: Optional Keras tensor to use as the input.
+        input_shape: Shape without the batch axis; defaults to `(None, None, 3)`.
+        pooling: Without the top: `None`, `"avg"` or `"max"`.
+        classes: Head size; defaults to the checkpoint's (1,000 for an architecture). Another
+            size gets a new zero-initialised head (BiT's transfer recipe).
+        classifier_activation: Activation of the head; `None` returns logits.
+        model_name: Keras name of the model; defaults to the name in snake case.
+
+    Returns:
+        A functional `keras.Model`.
+
+    Raises:
+        ValueError: unknown name (with suggestions) or a `weights` value it cannot use.
+
+    Example:
+    >>> model = create_model("BiT-M-R50x1", weights=None, classes=10)
+    >>> model.output_shape
+    (None, 10)
+    >>> create_model("R14x1", weights=None, input_shape=(32, 32, 3)).name
+    'r14x1'
+    """
+    spec = check_weights(name, weights)
+    if isinstance(spec, PretrainedModel):
+        arch = ARCHITECTURES[spec.architecture]
+        default_classes = spec.classes
+        weights_path = _weights_path(weights, spec) if weights is not None else None
+    else:
+        arch, default_classes = spec, IMAGENET1K_CLASSES
+        weights_path = _weights_path(weights, None) if weights is not None else None
+    return BiTResNetV2(
+        arch.block_units,
+        arch.width_factor,
+        include_top=include_top,
+        weights=weights_path,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=default_classes if classes is None else classes,
+        classifier_activation=classifier_activation,
+        name=model_name or spec.keras_name,
+    )
+
+
+def _existing_file(source) -> bool:
+    return isinstance(source, (str, os.PathLike)) and os.path.isfile(source)
+
+
+def _weights_path(source, info: PretrainedModel | None) -> str:
+    # The one place a name-or-path becomes a local file: the entry's name, tag or "default"
+    # is downloaded once; an existing file is used as it is.
+    if info is not None and source in (info.name, info.weights, DEFAULT_WEIGHTS):
+        return fetch(info)
+    if _existing_file(source):
+        return os.fspath(source)
+    raise ValueError(
+        f"{source!r} is neither a published BiT model nor an existing checkpoint file."
+        f"{_did_you_mean(str(source))}"
+    )

@@ -1,0 +1,137 @@
+"""The package's layering: import-linter's contract holds, and bites; each part imports alone.
+
+The layers come from the contract in pyproject.toml, the one place they are written.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: import-linter's own TOML reader
+    import tomli as tomllib
+
+from bit_test_utils import REPO
+
+PACKAGE = REPO / "bit_keras"
+
+
+def _layers() -> list[list[str]]:
+    """The contract's layers, bottom first, each a list of module names under bit_keras."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    (contract,) = config["tool"]["importlinter"]["contracts"]
+    layers = [
+        [name.strip().strip("()") for name in re.split(r"[|:]", layer)]
+        for layer in contract["layers"]
+    ]
+    return layers[::-1]
+
+
+def _present(name: str) -> bool:
+    return (PACKAGE / name).is_dir() or (PACKAGE / f"{name}.py").is_file()
+
+
+LAYERS = _layers()
+MODULES = [name for layer in LAYERS for name in layer if _present(name)]
+
+
+def _lint_imports(cwd, pythonpath) -> subprocess.CompletedProcess:
+    lint = os.path.join(os.path.dirname(sys.executable), "lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    return subprocess.run(
+        [lint, "--config", str(REPO / "pyproject.toml"), "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_every_module_has_a_layer():
+    children = {
+        path.name.removesuffix(".py")
+        for path in PACKAGE.iterdir()
+        if (path.suffix == ".py" and path.name != "__init__.py") or (path / "__init__.py").is_file()
+    }
+    assert children == set(MODULES)
+
+
+def test_import_linter_contract_is_kept():
+    result = _lint_imports(REPO, REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
+def test_import_linter_catches_an_import_from_a_later_layer(tmp_path):
+    # The same package with one import upwards, inside a function: the contract must break.
+    shutil.copytree(PACKAGE, tmp_path / "bit_keras", ignore=shutil.ignore_patterns("__pycache__"))
+    builder = tmp_path / "bit_keras" / "models" / "bit_resnet_v2.py"
+    builder.write_text(
+        builder.read_text()
+        + textwrap.dedent(
+            """
+
+            def _published_names():
+                from bit_keras.pretrained import list_models
+
+                return list_models()
+            """
+        )
+    )
+    result = _lint_imports(tmp_path, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "bit_keras.models is not allowed to import bit_keras.pretrained" in result.stdout
+    assert "bit_keras.models.bit_resnet_v2 -> bit_keras.pretrained" in result.stdout
+
+
+# Imports bit_keras.<name> in a fresh interpreter without running bit_keras/__init__.py (which
+# imports every layer in order), then prints which bit_keras modules got loaded.
+_ALONE = """
+import importlib, json, sys, types
+root = types.ModuleType("bit_keras")
+root.__path__ = [{package!r}]
+sys.modules["bit_keras"] = root
+importlib.import_module("bit_keras.{name}")
+print(json.dumps(sorted({{m.split(".")[1] for m in sys.modules if m.startswith("bit_keras.")}})))
+"""
+
+
+@pytest.fixture(scope="module")
+def imported_alone() -> dict[str, subprocess.CompletedProcess]:
+    """Every module imported alone, in parallel processes (each loads TensorFlow)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", _ALONE.format(package=str(PACKAGE), name=name)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for name in MODULES
+    }
+    results = {}
+    for name, proc in procs.items():
+        stdout, stderr = proc.communicate(timeout=600)
+        results[name] = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    return results
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_imports_first_and_alone(imported_alone, name):
+    result = imported_alone[name]
+    assert result.returncode == 0, result.stderr[-3000:]
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    level = next(i for i, layer in enumerate(LAYERS) if name in layer)
+    allowed = {m for layer in LAYERS[:level] for m in layer} | {name}
+    assert name in loaded
+    assert loaded <= allowed, f"bit_keras.{name} loaded later layers: {loaded - allowed}"
