@@ -197,7 +197,7 @@ def get_model_info(name: str) -> PretrainedModel:
     except KeyError:
         raise ValueError(
             f"Unknown BiT model {name!r}.{_did_you_mean(name)} Known models: "
-            f"{', '.join(list_models())}; or an architecture such as R50x1 or R14x1."
+            f"{', '.join(list_models())}."
         ) from None
 
 
@@ -234,7 +234,10 @@ def resolve_model(name: str) -> PretrainedModel | Architecture:
         return PRETRAINED[name]
     if is_architecture_name(name):
         return architecture(name)
-    return get_model_info(name)  # raises with suggestions
+    raise ValueError(
+        f"Unknown BiT model {name!r}.{_did_you_mean(name)} Known: a published name "
+        f"({', '.join(list_models())}) or an architecture R<depth>x<width> (R50x1, R14x1)."
+    )
 
 
 def fetch(info: PretrainedModel) -> str:
