@@ -214,8 +214,7 @@ def find_model_for_file(path: str | os.PathLike) -> PretrainedModel | None:
 def default_resolution(source: str | os.PathLike) -> int:
     """The square size to run a checkpoint at: the registry entry's for a published name or
     an official file name (`find_model_for_file`), else `FALLBACK_RESOLUTION` (224)."""
-    info = PRETRAINED.get(source) if isinstance(source, str) else None
-    info = info or find_model_for_file(source)
+    info = _entry(source) or find_model_for_file(source)
     return info.resolution if info else FALLBACK_RESOLUTION
 
 
@@ -253,7 +252,7 @@ def checkpoint_path(source: str | os.PathLike) -> str:
     Raises:
         ValueError: `source` is neither a published model's name nor an existing file.
     """
-    return _weights_path(source, PRETRAINED.get(source) if isinstance(source, str) else None)
+    return _weights_path(source, _entry(source))
 
 
 def check_weights(name: str, weights) -> PretrainedModel | Architecture:
@@ -334,18 +333,14 @@ def create_model(
     'r14x1'
     """
     spec = check_weights(name, weights)
-    if isinstance(spec, PretrainedModel):
-        arch = ARCHITECTURES[spec.architecture]
-        default_classes = spec.classes
-        weights_path = _weights_path(weights, spec) if weights is not None else None
-    else:
-        arch, default_classes = spec, IMAGENET1K_CLASSES
-        weights_path = _weights_path(weights, None) if weights is not None else None
+    info = spec if isinstance(spec, PretrainedModel) else None
+    arch = ARCHITECTURES[info.architecture] if info else spec
+    default_classes = info.classes if info else IMAGENET1K_CLASSES
     return BiTResNetV2(
         arch.block_units,
         arch.width_factor,
         include_top=include_top,
-        weights=weights_path,
+        weights=None if weights is None else _weights_path(weights, info),
         input_tensor=input_tensor,
         input_shape=input_shape,
         pooling=pooling,
@@ -353,6 +348,11 @@ def create_model(
         classifier_activation=classifier_activation,
         name=model_name or spec.keras_name,
     )
+
+
+def _entry(source) -> PretrainedModel | None:
+    # A published name's entry; None for paths and other names.
+    return PRETRAINED.get(source) if isinstance(source, str) else None
 
 
 def _existing_file(source) -> bool:
