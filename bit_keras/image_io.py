@@ -57,9 +57,16 @@ def load_image(path: str | os.PathLike, size: int | tuple[int, int]) -> np.ndarr
 
 def resize(image: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:
     """Resizes an (height, width, 3) image to `size`, returning float32 in [0, 255]."""
+    return resize_images(image, size).numpy()
+
+
+def resize_images(images, size: int | tuple[int, int]) -> tf.Tensor:
+    """Resizes images `(..., height, width, 3)` to `size`: bilinear, antialiased, float32
+    clipped to [0, 255]. The one resize of `load_image` and of exported models' bytes input.
+    """
     size = (size, size) if isinstance(size, int) else tuple(size)
-    resized = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True)
-    return np.clip(resized.numpy(), 0.0, 255.0)
+    resized = tf.image.resize(tf.cast(images, tf.float32), size, antialias=True)
+    return tf.clip_by_value(resized, 0.0, 255.0)
 
 
 def synthetic_image(size: int = 224) -> np.ndarray:

@@ -34,6 +34,7 @@ class DataSource:
         train_labels: Returns the labels of the training split in dataset order.
         train: Builds the training split, unshuffled, as `(image uint8, label int64)`.
         test: Builds the test split, the same way.
+        class_names: The name of each class, in label order.
     """
 
     name: str
@@ -44,6 +45,7 @@ class DataSource:
     train_labels: Callable[[], np.ndarray]
     train: Callable[[], tf.data.Dataset]
     test: Callable[[], tf.data.Dataset]
+    class_names: tuple[str, ...] = ()
 
 
 def load_source(spec: str, data_dir: str | None = None) -> DataSource:
@@ -96,6 +98,7 @@ def digits_source() -> DataSource:
         lambda: labels[train_idx],
         split(train_idx),
         split(test_idx),
+        tuple(str(d) for d in range(10)),
     )
 
 
@@ -144,6 +147,7 @@ def folder_source(path: str) -> DataSource:
         lambda: train_labels,
         split(train_files, train_labels),
         split(test_files, test_labels),
+        tuple(classes),
     )
 
 
@@ -233,4 +237,5 @@ def tfds_source(name: str, data_dir: str | None = None) -> DataSource:
         train_labels,
         split("train"),
         split(test_split),
+        tuple(builder.info.features[label_key].names),
     )

@@ -39,6 +39,9 @@ class PreActBottleneck(keras.layers.Layer):
         groups: GroupNorm groups. Defaults to BiT's 32.
         norm_epsilon: GroupNorm epsilon. Defaults to BiT's 1e-5.
         ws_epsilon: Weight-standardization epsilon. Defaults to BiT's 1e-10.
+        weight_standardization: Whether the convolutions are `StdConv2D` (BiT, default) or
+            plain `keras.layers.Conv2D` with the same names, for kernels that are already
+            standardized (`bit_keras.export.fold_weight_standardization` builds those).
         **kwargs: Base `keras.layers.Layer` arguments (`name`, `dtype`, `trainable`).
 
     Input shape:
@@ -62,6 +65,7 @@ class PreActBottleneck(keras.layers.Layer):
         groups: int = BIT_GN_GROUPS,
         norm_epsilon: float = BIT_GN_EPSILON,
         ws_epsilon: float = BIT_WS_EPSILON,
+        weight_standardization: bool = True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -80,6 +84,7 @@ class PreActBottleneck(keras.layers.Layer):
         self.groups = groups
         self.norm_epsilon = norm_epsilon
         self.ws_epsilon = ws_epsilon
+        self.weight_standardization = bool(weight_standardization)
 
         self.a_norm = self._group_norm("a_norm")
         self.a_conv = self._std_conv(filters, 1, 1, "a_conv")
@@ -98,15 +103,10 @@ class PreActBottleneck(keras.layers.Layer):
         )
 
     def _std_conv(self, width, kernel_size, stride, name):
-        return StdConv2D(
-            width,
-            kernel_size,
-            strides=stride,
-            padding="valid",
-            epsilon=self.ws_epsilon,
-            dtype=self.dtype_policy,
-            name=name,
-        )
+        conv_args = dict(strides=stride, padding="valid", dtype=self.dtype_policy, name=name)
+        if not self.weight_standardization:
+            return keras.layers.Conv2D(width, kernel_size, use_bias=False, **conv_args)
+        return StdConv2D(width, kernel_size, epsilon=self.ws_epsilon, **conv_args)
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -162,6 +162,7 @@ class PreActBottleneck(keras.layers.Layer):
                 "groups": self.groups,
                 "norm_epsilon": self.norm_epsilon,
                 "ws_epsilon": self.ws_epsilon,
+                "weight_standardization": self.weight_standardization,
             }
         )
         return config

@@ -308,6 +308,7 @@ class _Run:
             record = {
                 "config": dataclasses.asdict(config),
                 "resolved": dataclasses.asdict(resolved),
+                "class_names": list(self.source.class_names),
                 "metrics": metrics,
             }
             save_atomically(

@@ -1,0 +1,46 @@
+"""Exporters: TF Hub SavedModels and TFLite files of BiT models, with their numbers checked.
+
+- `export_hub_saved_model`: a Reusable SavedModel (`hub.KerasLayer(path, trainable=True)`
+  fine-tunes it) with TF Serving signatures for float images and encoded bytes, written
+  atomically, plus a publishing bundle (`.tar.gz` and a model card).
+- `export_tflite`: weight standardization folded (`fold_weight_standardization`), weights
+  frozen, converted (float32, float16, dynamic_int8, int8), run in LiteRT against the Keras
+  model, and written only if it agrees.
+
+The top layer of the package, beside `training`: it may import every package below it
+(`pretrained`, `data`, ...) and none imports it. TensorFlow backend only.
+
+Example:
+    from bit_keras import export
+    spec = export.check_model_spec("BiT-M-R50x1")
+    source = export.load_model_source(spec)
+    export.export_hub_saved_model(source, "bit_m_r50x1", signature="feature_vector")
+"""
+
+from bit_keras.export.errors import ExportCheckError
+from bit_keras.export.fold import fold_weight_standardization
+from bit_keras.export.hub_saved_model import HubExport, export_hub_saved_model
+from bit_keras.export.model_source import (
+    ModelSource,
+    ModelSpec,
+    check_model_spec,
+    load_model_source,
+)
+from bit_keras.export.sample_images import SampleImages, dataset_images, synthetic_images
+from bit_keras.export.tflite import TFLiteReport, export_tflite
+
+__all__ = [
+    "ExportCheckError",
+    "HubExport",
+    "ModelSource",
+    "ModelSpec",
+    "SampleImages",
+    "TFLiteReport",
+    "check_model_spec",
+    "dataset_images",
+    "export_hub_saved_model",
+    "export_tflite",
+    "fold_weight_standardization",
+    "load_model_source",
+    "synthetic_images",
+]

@@ -1,0 +1,84 @@
+"""What the export programs share: the model and output flags, and how a run ends.
+
+The programs (`export/hub.py`, `export/tflite.py`) define their own flags on top of these,
+check every flag before building anything, then make one library call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import sys
+from collections.abc import Callable
+
+from absl import flags
+
+from bit_keras.export.model_source import MIN_RESOLUTION, ModelSource, check_model_spec
+
+# Exit status of an export stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's).
+INTERRUPTED_STATUS = 130
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelFlags:
+    """Holders of the flags every export program has."""
+
+    model: flags.FlagHolder
+    resolution: flags.FlagHolder
+    output: flags.FlagHolder
+    overwrite: flags.FlagHolder
+
+
+def define_model_flags(output_help: str) -> ModelFlags:
+    """Defines --model, --resolution, --output and --overwrite."""
+    return ModelFlags(
+        model=flags.DEFINE_string(
+            "model",
+            None,
+            "A published model (BiT-M-R50x1), an official .npz file, or a .keras file such as "
+            "a fine-tuning run's model.keras.",
+        ),
+        resolution=flags.DEFINE_integer(
+            "resolution",
+            None,
+            "Square input size. Default: the registry's for published weights, the crop a run "
+            "trained at (its config.json beside the .keras file); else required.",
+            lower_bound=MIN_RESOLUTION,
+        ),
+        output=flags.DEFINE_string("output", None, output_help),
+        overwrite=flags.DEFINE_boolean("overwrite", False, "Replace existing output files."),
+    )
+
+
+def load_model(model_flags: ModelFlags, log: Callable[[str], object] = print) -> ModelSource:
+    """Checks --model/--resolution (one-line ValueError), then builds the model."""
+    from bit_keras.export.model_source import load_model_source
+
+    spec = check_model_spec(model_flags.model.value, model_flags.resolution.value)
+    log(
+        f"Loading {spec.source} ({spec.kind}); resolution {spec.resolution} from "
+        f"{spec.resolution_from} ..."
+    )
+    return load_model_source(spec)
+
+
+def run_export(program: str, export: Callable[[], object]) -> None:
+    """Runs `export()`, turning errors into one line and interrupts into a clean exit.
+
+    SIGTERM is handled as Ctrl-C is, so the atomic writes' clean-up runs and nothing is left
+    half-written; the process then exits with `INTERRUPTED_STATUS`.
+    """
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        export()
+    except KeyboardInterrupt:
+        print(f"{program}: interrupted; no half-written file was left.", file=sys.stderr)
+        sys.exit(INTERRUPTED_STATUS)
+    except (ValueError, OSError) as e:  # ExportCheckError is a ValueError
+        sys.exit(f"{program}: error: {e}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,156 @@
+"""What an exporter exports: a BiT model with its resolution, class names and provenance.
+
+`--model` of the export programs is a published name, an official `.npz` file or a Keras
+`.keras` file (such as a fine-tuning run's `model.keras`). `check_model_spec` validates that
+without building anything, so bad flags fail before any work; `load_model_source` builds it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import keras
+
+from bit_keras import pretrained
+from bit_keras.predictions import class_ids, class_names
+
+# A run's record beside its `model.keras` (written by `bit_keras.training`).
+RUN_CONFIG_FILE = "config.json"
+# Below this, the five stride-2 stages of a BiT ResNet leave no feature map worth pooling.
+MIN_RESOLUTION = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """A checked `--model`: its kind, where its weights are and the resolution to use.
+
+    Attributes:
+        source: What the user passed.
+        kind: `"published"`, `"npz"` or `"keras"`.
+        resolution: Square input size: the registry's serving resolution, the crop a run
+            trained at, or the one passed.
+        resolution_from: Where `resolution` came from, in words.
+        info: The registry entry of a published model (also of an official file name).
+        run_config: A `.keras` file's run record (`config.json` beside it), if any.
+    """
+
+    source: str
+    kind: str
+    resolution: int
+    resolution_from: str
+    info: pretrained.PretrainedModel | None = None
+    run_config: dict | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSource:
+    """A built model ready to export.
+
+    Attributes:
+        spec: The checked `--model`.
+        model: The Keras model (logits out, inputs preprocessed to [-1, 1]).
+        class_names: One label per output class, in head order.
+        name: Short name for files and the model card (`bit_m_r50x1`).
+        description: One line on what the model is.
+    """
+
+    spec: ModelSpec
+    model: keras.Model
+    class_names: tuple[str, ...]
+    name: str
+    description: str
+
+
+def check_model_spec(source: str, resolution: int | None = None) -> ModelSpec:
+    """Checks `--model` and `--resolution` without building or downloading anything.
+
+    Raises:
+        ValueError: unknown name (with suggestions), a missing or unreadable file, a file of
+            another kind, no resolution to be found, or a resolution below 32.
+    """
+    if resolution is not None and resolution < MIN_RESOLUTION:
+        raise ValueError(
+            f"--resolution must be at least {MIN_RESOLUTION}. Received: resolution={resolution}"
+        )
+    source = os.fspath(source)
+    if source.endswith(".keras") or source.endswith(".npz"):
+        if not os.path.isfile(source):
+            raise ValueError(f"Model file {source!r} does not exist.")
+        if not os.access(source, os.R_OK):
+            raise ValueError(f"Model file {source!r} is not readable.")
+    if source.endswith(".keras"):
+        run_config = _read_run_config(source)
+        crop = ((run_config or {}).get("resolved") or {}).get("crop")
+        return _spec(source, "keras", resolution, crop, f"the run's {RUN_CONFIG_FILE}", run_config)
+    if source.endswith(".npz"):
+        info = pretrained.find_model_for_file(source)
+        known = info.resolution if info else None
+        return _spec(source, "npz", resolution, known, "the registry", None, info)
+    info = pretrained.get_model_info(source)  # ValueError with suggestions
+    return _spec(source, "published", resolution, info.resolution, "the registry", None, info)
+
+
+def load_model_source(spec: ModelSpec) -> ModelSource:
+    """Builds (and for published names downloads once) the model a `ModelSpec` names."""
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(
+            "The exporters write TensorFlow SavedModels and TFLite files and need the "
+            f"TensorFlow backend. Received: KERAS_BACKEND={keras.backend.backend()!r}"
+        )
+    if spec.kind == "keras":
+        try:
+            model = keras.saving.load_model(spec.source)
+        except Exception as e:  # Keras raises many kinds for a file that is not a model
+            raise ValueError(f"Cannot load {spec.source!r} as a Keras model: {e}") from e
+        name = _snake(model.name)
+        labels = (spec.run_config or {}).get("class_names")
+        config = (spec.run_config or {}).get("config") or {}
+        what = f"fine-tuned from {config['model']} on {config['dataset']}" if config else ""
+        description = f"BiT ResNet-v2 {what}".strip() + f" ({os.path.basename(spec.source)})."
+    else:
+        path = pretrained.checkpoint_path(spec.source)
+        model = pretrained.model_from_checkpoint(path)
+        info = spec.info
+        name = _snake(info.name if info else os.path.basename(path).removesuffix(".npz"))
+        labels = None
+        description = info.description if info else f"BiT checkpoint {os.path.basename(path)}."
+    classes = model.output_shape[-1]
+    return ModelSource(spec, model, _class_names(classes, labels), name, description)
+
+
+def _spec(source, kind, resolution, known, known_from, run_config, info=None) -> ModelSpec:
+    if resolution is not None:
+        return ModelSpec(source, kind, resolution, "--resolution", info, run_config)
+    if known is None:
+        raise ValueError(
+            f"No resolution is known for {source!r} (not a published model, no "
+            f"{RUN_CONFIG_FILE} of a run beside it): pass --resolution."
+        )
+    return ModelSpec(source, kind, int(known), known_from, info, run_config)
+
+
+def _read_run_config(path: str) -> dict | None:
+    config_path = os.path.join(os.path.dirname(os.path.abspath(path)), RUN_CONFIG_FILE)
+    if not os.path.isfile(config_path):
+        return None
+    try:
+        with open(config_path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"Cannot read the run record {config_path!r}: {e}") from e
+
+
+def _class_names(classes: int, labels) -> tuple[str, ...]:
+    if labels is not None and len(labels) == classes:
+        return tuple(str(label) for label in labels)
+    try:
+        names = class_names()
+        return tuple(f"{wnid} {names.get(wnid, '')}".strip() for wnid in class_ids(classes))
+    except ValueError:  # not an ImageNet head: a fine-tuned one without recorded names
+        return tuple(str(i) for i in range(classes))
+
+
+def _snake(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
