@@ -40,11 +40,11 @@ def op_names(content: bytes) -> list[str]:
 
 
 def computed_conv_kernels(content: bytes) -> list[str]:
-    """The CONV_2D/FULLY_CONNECTED weights that an op computes at run time.
+    """The CONV_2D/FULLY_CONNECTED weights that are not constants of the file.
 
-    A folded, frozen model has none: every kernel is a constant (or a float16 constant that a
-    DEQUANTIZE widens). A kernel computed by other ops means weight standardization (or
-    something else) still runs on every call.
+    A folded, frozen model has none: every kernel is stored data (or stored float16 data that
+    a DEQUANTIZE widens). A kernel computed by other ops, or fed in, means weight
+    standardization (or something else) runs on every call.
     """
     model = schema.Model.GetRootAs(content, 0)
     codes = [
@@ -52,20 +52,23 @@ def computed_conv_kernels(content: bytes) -> list[str]:
         for c in (model.OperatorCodes(i) for i in range(model.OperatorCodesLength()))
     ]
     graph = model.Subgraphs(0)
-    producer = {}
     ops = [graph.Operators(i) for i in range(graph.OperatorsLength())]
-    for op in ops:
-        for t in op.OutputsAsNumpy():
-            producer[int(t)] = op
+    producer = {int(t): op for op in ops for t in op.OutputsAsNumpy()}
+
+    def stored(tensor: int) -> bool:
+        buffer = model.Buffers(graph.Tensors(tensor).Buffer())
+        # Small files hold the data inline; files over 2 GB point past the flatbuffer.
+        return buffer.DataLength() > 0 or buffer.Size() > 0
+
     computed = []
     for op in ops:
         if codes[op.OpcodeIndex()] not in ("CONV_2D", "FULLY_CONNECTED"):
             continue
         kernel = int(op.InputsAsNumpy()[1])
         source = producer.get(kernel)
-        while source is not None and codes[source.OpcodeIndex()] == "DEQUANTIZE":
-            source = producer.get(int(source.InputsAsNumpy()[0]))
-        if source is not None:
+        if source is not None and codes[source.OpcodeIndex()] == "DEQUANTIZE":
+            kernel, source = int(source.InputsAsNumpy()[0]), None
+        if source is not None or not stored(kernel):
             computed.append(graph.Tensors(kernel).Name().decode())
     return computed
 
@@ -80,7 +83,8 @@ def interpreter(content: bytes, num_threads: int = 2) -> Interpreter:
 def run(content: bytes, images: np.ndarray, *, num_threads: int = 2) -> tuple[np.ndarray, float]:
     """Runs a TFLite file image by image (its batch is fixed at 1) in LiteRT.
 
-    Float inputs are quantized and int8 outputs dequantized with the file's own parameters,
+    `images` are float32 in [0, 1], `(count, height, width, 3)` at the file's size. Float
+    inputs are quantized and int8 outputs dequantized with the file's own parameters,
     so the outputs are comparable with the Keras model's whatever the file's I/O types.
 
     Returns:
@@ -91,6 +95,12 @@ def run(content: bytes, images: np.ndarray, *, num_threads: int = 2) -> tuple[np
     signature = runner.get_signature_runner(key)
     ((input_name, input_detail),) = signature.get_input_details().items()
     ((output_name, output_detail),) = signature.get_output_details().items()
+    shape = tuple(int(d) for d in input_detail["shape"])
+    if tuple(images.shape[1:]) != shape[1:]:
+        raise ValueError(
+            f"The TFLite file takes images of shape {shape} (batch 1, "
+            f"fixed at export). Received: images of shape {images.shape}"
+        )
     outputs, times = [], []
     for image in images:
         x = _quantize(image[None].astype(np.float32), input_detail)

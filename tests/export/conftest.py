@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ def tiny_source():
     from bit_keras.export import ModelSource, ModelSpec
     from bit_keras.models import BiTResNetV2
 
+    keras.utils.set_random_seed(0)
     model = BiTResNetV2((1, 1), 1, classes=CLASSES, name="tiny_bit")
     rng = np.random.default_rng(0)
     # BiT's head starts at zero; a random one makes the logits (and their checks) informative.

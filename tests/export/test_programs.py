@@ -1,0 +1,80 @@
+"""export/hub.py and export/tflite.py, run as programs."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bit_test_utils import OFFICIAL_CKPT, REPO
+
+
+def _export(program, *args, cwd=None):
+    return subprocess.run(
+        [sys.executable, str(REPO / "export" / program), *args],
+        cwd=cwd,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_hub_program_writes_the_saved_model_and_bundle(tmp_path):
+    output = tmp_path / "r14"
+    result = _export("hub.py", f"--model={OFFICIAL_CKPT}", "--resolution=32", f"--output={output}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "resolution 32 from --resolution" in result.stdout
+    assert "restored outputs within" in result.stdout
+    assert (output / "saved_model.pb").is_file()
+    assert sorted(os.listdir(tmp_path)) == ["r14", "r14.md", "r14.tar.gz"]
+
+
+def test_tflite_program_checks_and_writes(tmp_path):
+    output = tmp_path / "r14.tflite"
+    result = _export(
+        "tflite.py",
+        f"--model={OFFICIAL_CKPT}",
+        "--resolution=32",
+        f"--output={output}",
+        "--mode=float16",
+        "--num_check_images=4",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "float16:" in result.stdout and "passed" in result.stdout
+    assert sorted(os.listdir(tmp_path)) == ["r14.labels.txt", "r14.tflite"]
+
+
+@pytest.mark.parametrize(
+    "program, args, message",
+    [
+        ("hub.py", ["--model=BiT-M-R50X1"], "Did you mean BiT-M-R50x1"),
+        ("hub.py", ["--model=BiT-M-R50x1", "--resolution=16"], ">= 32"),
+        ("hub.py", [f"--model={OFFICIAL_CKPT}"], "pass --resolution"),
+        ("tflite.py", ["--model=BiT-M-R50x1", "--output=/no/such/dir/x.tflite"], "does not exist"),
+        ("tflite.py", ["--model=BiT-M-R50x1", "--mode=int8"], "needs --representative_dataset"),
+        ("tflite.py", ["--model=BiT-M-R50x1", "--output=x.lite"], "must end in .tflite"),
+        ("tflite.py", ["--model=bad.keras", "--resolution=32"], "Cannot load"),
+    ],
+)
+def test_bad_flags_fail_at_once_with_one_line(tmp_path, program, args, message):
+    (tmp_path / "bad.keras").write_text("not a model")
+    if not any(a.startswith("--output") for a in args):
+        args = [*args, f"--output={tmp_path / 'out.tflite'}"]
+    result = _export(program, *args, cwd=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["bad.keras"]
+
+
+def test_an_existing_output_is_kept(tmp_path):
+    target = tmp_path / "taken.tflite"
+    target.write_bytes(b"mine")
+    result = _export(
+        "tflite.py", f"--model={OFFICIAL_CKPT}", "--resolution=32", f"--output={target}"
+    )
+    assert result.returncode != 0
+    assert "exists; pass --overwrite" in result.stderr.strip().splitlines()[-1]
+    assert target.read_bytes() == b"mine"
