@@ -5,9 +5,10 @@ https://arxiv.org/abs/1912.11370.
 
 The packages depend on one another in one direction only (import-linter holds it; see the
 README's "Layout"): `layers` -> `models` -> `checkpoint` -> `pretrained` -> `data` ->
-`training`, with `preprocessing`, `predictions`, `image_io` and `atomic_write` below them all.
-This module is the public namespace over them. `data` and `training` (tf.data, tf.distribute)
-are imported where they are used: `import bit_keras.training`.
+`training` | `export`, with `preprocessing`, `predictions`, `image_io` and `atomic_write`
+below them all. This module is the public namespace over them. `data`, `training` and
+`export` (tf.data, tf.distribute, converters) are imported where they are used:
+`import bit_keras.training`, `from bit_keras import export`.
 
 Example:
     import bit_keras

@@ -1,5 +1,7 @@
-"""The README's main job, run as written (its training command), must reach 97% on digits."""
+"""The README's main job, run as written (its training command), must reach 97% on digits;
+then the README's export commands, as written, run on the model it saved."""
 
+import os
 import re
 import shlex
 import subprocess
@@ -8,29 +10,75 @@ import time
 
 from bit_test_utils import REPO
 
+README = (REPO / "README.md").read_text()
+MAIN_JOB_LOGDIR = "/tmp/bit_digits"
+
 
 def _main_job_args() -> list[str]:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("Main job:", 1)[1]
+    section = README.split("Main job:", 1)[1]
     block = re.search(r"```bash\n(.*?)```", section, re.S)[1]
     command = block.split("tools/train.py", 1)[1].split("&&")[0]
     return shlex.split(command.replace("\\\n", " "))
 
 
-def test_main_job_reaches_97_percent_on_digits(tmp_path):
+def _export_commands() -> list[list[str]]:
+    lines = [
+        line.strip()
+        for block in re.findall(r"```bash\n(.*?)```", README, re.S)
+        for line in block.replace("\\\n", " ").splitlines()
+    ]
+    return [shlex.split(line) for line in lines if line.startswith(".venv/bin/python export/")]
+
+
+def _run(args, timeout):
+    return subprocess.run(
+        args,
+        cwd=REPO,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_main_job_reaches_97_percent_on_digits_then_exports(tmp_path):
+    logdir = tmp_path / "bit_digits"
     args = [a for a in _main_job_args() if not a.startswith("--logdir")]
     assert "--dataset=digits" in args and "--weights=none" in args
     start = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "train.py"), *args, f"--logdir={tmp_path}"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
+    result = _run(
+        [sys.executable, str(REPO / "tools" / "train.py"), *args, f"--logdir={logdir}"], 900
     )
     seconds = time.monotonic() - start
     assert result.returncode == 0, result.stderr[-3000:]
     match = re.search(r"Test accuracy (\d\.\d+) on 359 examples", result.stdout)
     print(f"README main job: {match[0]} in {seconds:.0f} s")
     assert float(match[1]) >= 0.97
-    assert f"Saved the model to {tmp_path / 'model.keras'}" in result.stdout
+    assert f"Saved the model to {logdir / 'model.keras'}" in result.stdout
+
+    # The export commands, as written, with the run's folder (and the outputs) in tmp_path.
+    commands = _export_commands()
+    assert {args[1] for args in commands} == {"export/hub.py", "export/tflite.py"}
+    outputs = {}
+    for args in commands:
+        args = [a.replace("/tmp/", f"{tmp_path}/") for a in args]
+        assert f"--model={logdir}/model.keras" in args
+        result = _run([sys.executable, *args[1:]], 600)
+        assert result.returncode == 0, result.stderr[-3000:]
+        outputs[args[1]] = result.stdout
+    assert "resolution 16 from the run's config.json" in outputs["export/hub.py"]
+    assert (tmp_path / "bit_digits_hub" / "saved_model.pb").is_file()
+    assert (tmp_path / "bit_digits_hub.tar.gz").is_file()
+    # int8 against Keras on real held-out digits the model never saw (the test split).
+    report = re.search(
+        r"on (\d+) held-out \(test split\) images of digits: max abs diff (\S+) .*"
+        r"top-1 agreement ([\d.]+)%",
+        outputs["export/tflite.py"],
+    )
+    assert report, outputs["export/tflite.py"]
+    images, agreement = int(report[1]), float(report[3])
+    print(f"int8 TFLite vs Keras: top-1 agreement {agreement}% on {images} held-out digits")
+    assert images >= 300 and agreement >= 95.0, report[0]
+    labels = (tmp_path / "bit_digits_int8.labels.txt").read_text().split()
+    assert labels == [str(d) for d in range(10)]

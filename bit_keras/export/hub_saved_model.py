@@ -80,16 +80,16 @@ def build_hub_module(
 
     @tf.function(input_signature=[images_spec])
     def serve(images):
+        return serving.model_outputs(model, images)
+
+    @tf.function(input_signature=[images_spec])
+    def serving_default(images):
         return {output_name: serving.model_outputs(model, images)}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=serving.BYTES_INPUT)])
-    def serve_bytes(image_bytes):
+    def serving_bytes(image_bytes):
         images = serving.decode_images(image_bytes, resolution)
         return {output_name: serving.model_outputs(model, images)}
-
-    @tf.function(input_signature=[images_spec])
-    def serve_tensor(images):
-        return serving.model_outputs(model, images)
 
     for training in (False, True):
         call.get_concrete_function(
@@ -101,10 +101,10 @@ def build_hub_module(
     module.trainable_variables = [v.value for v in model.trainable_weights]
     module.regularization_losses = []
     module.__call__ = call
-    module.serve = serve_tensor  # `keras.layers.TFSMLayer(path)`'s default endpoint
+    module.serve = serve  # `keras.layers.TFSMLayer(path)`'s default endpoint
     signatures = {
-        SERVING_DEFAULT: serve.get_concrete_function(),
-        SERVING_BYTES: serve_bytes.get_concrete_function(),
+        SERVING_DEFAULT: serving_default.get_concrete_function(),
+        SERVING_BYTES: serving_bytes.get_concrete_function(),
     }
     return module, signatures
 
@@ -135,9 +135,7 @@ def export_hub_saved_model(
     if taken and not overwrite:
         raise FileExistsError(f"{taken[0]!r} exists; pass overwrite=True to replace it.")
     module, signatures = build_hub_module(source, signature)
-    output_size = int(
-        signatures[SERVING_DEFAULT].structured_outputs[serving.OUTPUT_NAMES[signature]].shape[-1]
-    )
+    output_size = int(serving.output_model(source.model, signature).output_shape[-1])
     checked = {}
 
     def save(path):

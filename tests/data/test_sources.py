@@ -9,6 +9,7 @@ from bit_keras import data
 def test_digits_split_is_deterministic_and_stratified():
     a, b = data.digits_source(), data.digits_source()
     assert (a.train_size, a.test_size, a.num_classes, a.image_size) == (1438, 359, 10, (8, 8))
+    assert a.class_names == tuple("0123456789")
     np.testing.assert_array_equal(a.train_labels(), b.train_labels())
     from sklearn.datasets import load_digits
 
@@ -38,6 +39,7 @@ def test_folder_source_split_by_seed(tmp_path):
     _write_images(tmp_path, ["cat", "dog", "emu"], 5)
     source = data.load_source(f"folder:{tmp_path}")
     assert source.num_classes == 3 and source.image_size == (6, 9)
+    assert source.class_names == ("cat", "dog", "emu")
     assert source.train_size == 12 and source.test_size == 3
     labels = [int(y) for _, y in source.train()]
     assert labels == source.train_labels().tolist()
@@ -61,6 +63,8 @@ def test_tfds_source_on_mock_data():
     with tfds.testing.mock_data(num_examples=20, policy=tfds.testing.MockPolicy.USE_CODE):
         source = data.load_source("cifar10")
         assert source.num_classes == 10 and source.image_size == (32, 32)
+        # Mock cifar10 has no label file: its ClassLabel names are the indices.
+        assert source.class_names == tuple(str(i) for i in range(10))
         assert source.train_size == 20 and len(source.train_labels()) == 20
         image, _ = next(iter(source.train()))
         assert image.shape == (32, 32, 3)

@@ -1,6 +1,7 @@
 """export/hub.py and export/tflite.py, run as programs."""
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -78,3 +79,31 @@ def test_an_existing_output_is_kept(tmp_path):
     assert result.returncode != 0
     assert "exists; pass --overwrite" in result.stderr.strip().splitlines()[-1]
     assert target.read_bytes() == b"mine"
+
+
+def test_sigterm_mid_export_leaves_nothing_and_exits_130(tmp_path):
+    output = tmp_path / "out"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "export" / "hub.py"),
+            f"--model={OFFICIAL_CKPT}",
+            "--resolution=32",
+            f"--output={output}",
+        ],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in process.stdout:
+            if line.startswith("Writing the SavedModel"):
+                process.send_signal(signal.SIGTERM)
+                break
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr[-2000:]
+    assert "interrupted; no half-written file was left" in stderr
+    assert os.listdir(tmp_path) == []

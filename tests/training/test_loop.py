@@ -47,6 +47,7 @@ def test_trains_checkpoints_logs_and_saves(tmp_path):
     assert record["resolved"]["crop"] == 8 and record["resolved"]["mixup_alpha"] == 0.0
     assert record["resolved"]["learning_rate"] == pytest.approx(0.2 * 8 / 512)
     assert record["metrics"]["test_accuracy"] == metrics["test_accuracy"]
+    assert record["class_names"] == [str(d) for d in range(10)]  # read by the exporters
     model = keras.saving.load_model(tmp_path / MODEL_FILE)
     assert model.output_shape == (None, 10)
     checkpoints = sorted(os.listdir(tmp_path / "checkpoints"))
