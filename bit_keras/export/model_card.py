@@ -61,8 +61,8 @@ bit_keras from `{f.source}` as a TF2 SavedModel ({f.parameters:,} parameters). I
 ## Input and output
 
 - Input: float32 images, `[batch, height, width, 3]`, RGB, values in **[0, 1]**, any size.
-  Scaling to BiT's [-1, 1] happens inside the model. Resolution: **{f.resolution} x
-  {f.resolution}** (what the weights were trained or evaluated at).
+  Scaling to BiT's [-1, 1] happens inside the model.
+- Resolution: **{f.resolution} x {f.resolution}**, what the weights were trained or evaluated at.
 - Output: float32 `[batch, {f.output_size}]`, {what}.
 - Signatures: `serving_default` (input `images`, output `{f.output_name}`) for TF Serving, and
   `serving_bytes` (input `image_bytes`: a batch of encoded JPEG/PNG/GIF/BMP strings, decoded and

@@ -160,3 +160,31 @@ def test_bad_input_to_the_file_is_a_clear_error(files):
         runner.set_tensor(detail["index"], np.zeros((1, RESOLUTION, RESOLUTION, 3), np.uint8))
     with pytest.raises(ValueError, match=r"takes images of shape \(1, 32, 32, 3\)"):
         litert.run(files["float32"], np.zeros((1, RESOLUTION, RESOLUTION, 4), np.float32))
+
+
+@pytest.mark.slow
+def test_full_size_r50x1_float32_at_224(tmp_path):
+    # The size itself is the point: a 25.5M-parameter file converts, stays builtin-only and
+    # matches Keras. Random weights (no download here) and a random head.
+    import keras
+
+    import bit_keras
+    from bit_keras.export import ModelSource, ModelSpec
+
+    keras.utils.set_random_seed(1)
+    model = bit_keras.create_model("R50x1", weights=None)
+    head = model.get_layer("head")
+    head.kernel.assign(np.random.default_rng(1).normal(0, 0.05, head.kernel.shape))
+    source = ModelSource(
+        ModelSpec("R50x1", "keras", 224, "the test"),
+        model,
+        tuple(str(i) for i in range(1000)),
+        "r50x1",
+        "R50x1, random weights.",
+    )
+    report = export_tflite(
+        source, str(tmp_path / "r50x1.tflite"), check_images=synthetic_images(2, 224), **_QUIET
+    )
+    assert report.passed and report.max_abs_diff <= 1e-3 * report.output_scale
+    assert report.size_bytes > 4 * 25_000_000  # float32 weights, all of them
+    assert "FULLY_CONNECTED" in report.ops and not set(report.ops) & set(litert.FORBIDDEN_OPS)
