@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures" / "bit_official_layout"
@@ -13,6 +14,16 @@ FIXTURE_BLOCK_UNITS = (1, 1, 1, 1)
 FIXTURE_CLASSES = 10
 # The issue's bar for matching the official implementation.
 PARITY_ATOL = 1e-4
+
+
+def readme_bash_lines(text: str | None = None) -> list[str]:
+    """The commands of the README's bash blocks (or of `text`), one per line, `\\` joined."""
+    text = (REPO / "README.md").read_text() if text is None else text
+    return [
+        line.strip()
+        for block in re.findall(r"```bash\n(.*?)```", text, re.S)
+        for line in block.replace("\\\n", " ").splitlines()
+    ]
 
 
 def ceil_div(n: int, d: int) -> int:

@@ -1,21 +1,16 @@
 """The README's offline commands run as written; CI runs exactly its test command."""
 
 import os
-import re
 import shlex
 import subprocess
 import sys
 
 import pytest
 
-from bit_test_utils import REPO
+from bit_test_utils import REPO, readme_bash_lines
 
 README = (REPO / "README.md").read_text()
-BASH_LINES = [
-    line.strip()
-    for block in re.findall(r"```bash\n(.*?)```", README, re.S)
-    for line in block.replace("\\\n", " ").splitlines()
-]
+BASH_LINES = readme_bash_lines()
 # Programs run with the venv's Python need no network; the main job has its own test.
 OFFLINE = [
     line

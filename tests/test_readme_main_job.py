@@ -8,25 +8,19 @@ import subprocess
 import sys
 import time
 
-from bit_test_utils import REPO
+from bit_test_utils import REPO, readme_bash_lines
 
 README = (REPO / "README.md").read_text()
 MAIN_JOB_LOGDIR = "/tmp/bit_digits"
 
 
 def _main_job_args() -> list[str]:
-    section = README.split("Main job:", 1)[1]
-    block = re.search(r"```bash\n(.*?)```", section, re.S)[1]
-    command = block.split("tools/train.py", 1)[1].split("&&")[0]
-    return shlex.split(command.replace("\\\n", " "))
+    command = readme_bash_lines(README.split("Main job:", 1)[1])[0]
+    return shlex.split(command.split("tools/train.py", 1)[1].split("&&")[0])
 
 
 def _export_commands() -> list[list[str]]:
-    lines = [
-        line.strip()
-        for block in re.findall(r"```bash\n(.*?)```", README, re.S)
-        for line in block.replace("\\\n", " ").splitlines()
-    ]
+    lines = readme_bash_lines()
     return [shlex.split(line) for line in lines if line.startswith(".venv/bin/python export/")]
 
 
