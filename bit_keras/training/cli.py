@@ -86,7 +86,10 @@ _EVAL_EVERY = flags.DEFINE_integer(
     "eval_every", _DEFAULTS["eval_every"], "Evaluate every N steps (and at the end)."
 )
 _CHECKPOINT_EVERY = flags.DEFINE_integer(
-    "checkpoint_every", _DEFAULTS["checkpoint_every"], "Checkpoint every N steps."
+    "checkpoint_every",
+    _DEFAULTS["checkpoint_every"],
+    "Checkpoint every N steps. Default: every tenth of the run, and at least every 10 minutes "
+    "on one worker. Ctrl-C or SIGTERM also checkpoint (at the current step) before exiting.",
 )
 _BATCH_SPLIT = flags.DEFINE_integer(
     "batch_split", _DEFAULTS["batch_split"], "Micro-batches per batch (accumulated)."
@@ -130,12 +133,18 @@ def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     from bit_keras.training import train
+    from bit_keras.training.interrupts import TrainingInterrupted
 
     try:
         config = TrainConfig(**{holder.name: holder.value for holder in _RUN_FLAGS})
         train(config, out=lambda line: print(line, flush=True))
     except (ValueError, OSError) as e:
         sys.exit(f"bit-train: error: {e}")
+    except TrainingInterrupted as e:
+        sys.exit(e.exit_status)  # the loop has said where it saved
+    except KeyboardInterrupt:
+        print("bit-train: interrupted before a checkpoint could be saved.", file=sys.stderr)
+        sys.exit(130)
 
 
 def run() -> None:

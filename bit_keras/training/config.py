@@ -38,7 +38,8 @@ class TrainConfig:
         mixed_precision: None, `mixed_float16` (with loss scaling) or `mixed_bfloat16`.
         jit_compile: Compile the forward and backward pass with XLA.
         eval_every: Evaluate on the test split every N steps (and always at the end).
-        checkpoint_every: Checkpoint every N steps (and always at the end).
+        checkpoint_every: Checkpoint every N steps (and always at the end). Default: every
+            tenth of the run and, on one worker, at least every ten minutes.
         batch_split: Split each batch into this many micro-batches and accumulate gradients.
         seed: Seeds the model's new weights and the data order.
         log_every: Print progress every N steps.
@@ -63,7 +64,7 @@ class TrainConfig:
     mixed_precision: str | None = None
     jit_compile: bool = False
     eval_every: int | None = None
-    checkpoint_every: int = 1000
+    checkpoint_every: int | None = None
     batch_split: int = 1
     seed: int = 0
     log_every: int = 10
@@ -71,11 +72,18 @@ class TrainConfig:
     def __post_init__(self):
         positive = {
             "batch_size": self.batch_size,
-            "checkpoint_every": self.checkpoint_every,
             "batch_split": self.batch_split,
             "log_every": self.log_every,
         }
-        for optional in ("steps", "resize", "crop", "examples_per_class", "eval_every"):
+        optional_counts = (
+            "steps",
+            "resize",
+            "crop",
+            "examples_per_class",
+            "eval_every",
+            "checkpoint_every",
+        )
+        for optional in optional_counts:
             if getattr(self, optional) is not None:
                 positive[optional] = getattr(self, optional)
         for name, value in positive.items():

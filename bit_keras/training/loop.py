@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import shutil
+import signal
+import time
 
 import keras
 import numpy as np
@@ -17,6 +19,7 @@ from bit_keras.atomic_write import save_atomically
 from bit_keras.pretrained import check_weights, create_model
 from bit_keras.training import hyperrule
 from bit_keras.training.config import ResolvedConfig, TrainConfig, resolve
+from bit_keras.training.interrupts import StopRequests, TrainingInterrupted
 from bit_keras.training.progress import Progress
 from bit_keras.training.strategy import is_chief, make_strategy, worker_id
 
@@ -26,6 +29,15 @@ MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
 MAX_CHECKPOINTS = 3
+# Without --checkpoint_every: a checkpoint every tenth of the run, and (on one worker) at
+# least every ten minutes, so no run of any length can lose all its work.
+CHECKPOINTS_PER_RUN = 10
+CHECKPOINT_SECONDS = 600
+
+
+def checkpoint_interval(config: TrainConfig, total_steps: int) -> int:
+    """Steps between checkpoints: `config.checkpoint_every`, else a tenth of the run."""
+    return config.checkpoint_every or max(1, -(-total_steps // CHECKPOINTS_PER_RUN))
 
 
 def _weights(config: TrainConfig) -> str | None:
@@ -122,6 +134,7 @@ class _Run:
             model=self.model, optimizer=self.optimizer, step=self.step
         )
         self._eval_step = self._make_eval_step()
+        self._any_stop = None
 
     # ----------------------------------------------------------------- data
     def _train_iterator(self, start_step: int):
@@ -252,6 +265,8 @@ class _Run:
         if latest:
             self.checkpoint.restore(latest).assert_existing_objects_matched()
             self.out(f"Resumed from {latest} at step {int(self.step.numpy())}.")
+        else:
+            self.out(f"No checkpoint in {self.checkpoint_dir}: training from the start.")
         start = int(self.step.numpy())
         self.out(self._describe(start))
 
@@ -263,8 +278,12 @@ class _Run:
         train_step = self._make_train_step()
         iterator = self._train_iterator(start)
         progress = Progress(total, start, config.batch_size, self.out)
+        every = checkpoint_interval(config, total)
+        # Saves on a timer would differ between workers, and every worker must save together.
+        timed = not self._multi_worker
+        saved_at = time.monotonic()
         loss, history = float("nan"), {}
-        with writer.as_default():
+        with writer.as_default(), StopRequests(self.out) as stop:
             for step in range(start + 1, total + 1):
                 lr = float(self.lr_schedule(step - 1))
                 loss = float(train_step(iterator))
@@ -282,8 +301,22 @@ class _Run:
                     accuracy = self.evaluate()
                     tf.summary.scalar("test/accuracy", accuracy, step=step)
                     self.out(f"step {step}: test accuracy {accuracy:.4f}")
-                if step % config.checkpoint_every == 0 and step != total:
-                    manager.save(checkpoint_number=step)
+                if step == total:
+                    break
+                stopping = self._stop_requested(stop)
+                due = step % every == 0 or (
+                    timed and time.monotonic() - saved_at > CHECKPOINT_SECONDS
+                )
+                if due or stopping:
+                    path = manager.save(checkpoint_number=step)
+                    saved_at = time.monotonic()
+                if stopping:
+                    writer.flush()
+                    interrupted = TrainingInterrupted(
+                        stop.signum or signal.SIGTERM, step, path if self.chief else None
+                    )
+                    self.out(str(interrupted))
+                    raise interrupted
             accuracy = self.evaluate()
             tf.summary.scalar("test/accuracy", accuracy, step=total)
         writer.flush()
@@ -319,6 +352,24 @@ class _Run:
         if self.chief:
             self.out(f"Saved the model to {model_path}")
         return metrics
+
+    @property
+    def _multi_worker(self) -> bool:
+        return isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+    def _stop_requested(self, stop: StopRequests) -> bool:
+        # A signal reaches one worker; all of them must stop (and save) at the same step.
+        if not self._multi_worker:
+            return stop.signum is not None
+        if self._any_stop is None:
+
+            @tf.function
+            def any_stop(flag):
+                per_replica = self.strategy.run(lambda f: f, args=(flag,))
+                return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+            self._any_stop = any_stop
+        return float(self._any_stop(tf.constant(float(stop.signum is not None)))) > 0
 
     def _worker_dir(self) -> str:
         return os.path.join(self.config.logdir, ".workers", worker_id(self.strategy))

@@ -87,7 +87,8 @@ def test_resume_continues_step_and_learning_rate(tmp_path):
 def test_few_shot_run(tmp_path):
     lines = []
     train(_config(tmp_path, examples_per_class=2, steps=2), out=lines.append)
-    assert "20 train / 359 test examples" in lines[0]
+    assert lines[0].startswith("No checkpoint in ")
+    assert "20 train / 359 test examples" in lines[1]
 
 
 @pytest.mark.parametrize(
@@ -126,3 +127,29 @@ def test_mixed_precision_runs_and_restores_the_policy(tmp_path, policy):
     assert model.get_layer("block2_unit01").compute_dtype == policy.removeprefix("mixed_")
     assert model.get_layer("head").kernel.dtype == "float32"
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_default_checkpoint_interval_is_a_tenth_of_the_run(tmp_path):
+    from bit_keras.training.loop import checkpoint_interval
+
+    config = _config(tmp_path, checkpoint_every=None)
+    assert [checkpoint_interval(config, total) for total in (5, 30, 10_000)] == [1, 3, 1000]
+    assert checkpoint_interval(_config(tmp_path, checkpoint_every=7), 30) == 7
+
+
+def test_a_signal_in_the_library_saves_the_step_and_raises(tmp_path):
+    import signal
+
+    from bit_keras.training.interrupts import TrainingInterrupted
+
+    def out(line):
+        if line.startswith("step 1/"):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted) as caught:
+        train(_config(tmp_path, steps=6, checkpoint_every=None, log_every=1), out=out)
+    interrupted = caught.value
+    assert interrupted.exit_status == 143 and 1 <= interrupted.step < 6
+    assert interrupted.checkpoint == str(tmp_path / "checkpoints" / f"ckpt-{interrupted.step}")
+    assert os.path.exists(interrupted.checkpoint + ".index")
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored

@@ -2,10 +2,13 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+
+import pytest
 
 from bit_test_utils import REPO
 
@@ -33,7 +36,7 @@ def _env():
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def _kill_when(logdir, ready, timeout=300):
+def _kill_when(logdir, ready, timeout=300, signum=signal.SIGKILL):
     proc = subprocess.Popen(
         _command(logdir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env()
     )
@@ -44,9 +47,9 @@ def _kill_when(logdir, ready, timeout=300):
         if line:
             lines.append(line)
         if ready(lines):
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            return lines
+            proc.send_signal(signum)
+            rest, _ = proc.communicate(timeout=timeout)
+            return lines + rest.splitlines(keepends=True), proc.returncode
         if not line:
             time.sleep(0.05)
     raise AssertionError("the run ended before it could be killed:\n" + "".join(lines))
@@ -64,7 +67,8 @@ def test_sigkill_mid_run_resumes_at_the_last_checkpoint(tmp_path):
     def past_second_checkpoint(_):
         return (tmp_path / "checkpoints" / "ckpt-10.index").exists()
 
-    _kill_when(tmp_path, past_second_checkpoint)
+    _, status = _kill_when(tmp_path, past_second_checkpoint)
+    assert status == -signal.SIGKILL
     assert not (tmp_path / "model.keras").exists()
     checkpoints = sorted(
         int(f.split("-")[1].split(".")[0])
@@ -97,7 +101,33 @@ def test_sigkill_before_the_first_checkpoint_starts_over(tmp_path):
     assert not (tmp_path / "checkpoints" / "checkpoint").exists()
     output = _finish(tmp_path)
     assert "Resumed" not in output and "starting at step 0." in output
+    assert f"No checkpoint in {tmp_path / 'checkpoints'}: training from the start." in output
     record = json.loads((tmp_path / "config.json").read_text())
     assert (
         record["metrics"]["step"] == STEPS and min(map(int, record["metrics"]["loss_history"])) == 1
     )
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_checkpoints_the_current_step_and_the_rerun_resumes(
+    tmp_path, signum, status
+):
+    def past_step_1(lines):  # progress lines come every few seconds, not every step
+        return any(re.match(r"step ([2-9]|\d\d+)/", line) for line in lines)
+
+    lines, returncode = _kill_when(tmp_path, past_step_1, signum=signum)
+    output = "".join(lines)
+    assert returncode == status, output[-3000:]
+    match = re.search(r"Interrupted by (\w+) after step (\d+); saved (\S+)\. Run the same", output)
+    assert match, output[-3000:]
+    assert match[1] == signal.Signals(signum).name
+    step = int(match[2])
+    assert 2 <= step < STEPS and match[3] == str(tmp_path / "checkpoints" / f"ckpt-{step}")
+    assert "Traceback" not in output
+    assert not (tmp_path / "model.keras").exists()
+
+    resumed = _finish(tmp_path)
+    assert f"Resumed from {match[3]} at step {step}." in resumed
+    record = json.loads((tmp_path / "config.json").read_text())
+    assert record["metrics"]["step"] == STEPS
+    assert min(map(int, record["metrics"]["loss_history"])) == step + 1
