@@ -29,6 +29,16 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No checkpoint file at {path!r}.")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            single_array = f.read(6) == b"\x93NUMPY"
+        if not single_array:
+            # Checked here: numpy would call any other file "pickled data" and suggest
+            # allow_pickle, which is the wrong advice for a checkpoint.
+            raise CheckpointError(
+                f"{path!r} is not a readable .npz checkpoint: not a zip archive of arrays "
+                "(truncated, corrupt or another format)."
+            )
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:

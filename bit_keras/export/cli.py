@@ -30,8 +30,8 @@ class ModelFlags:
 
 
 def define_model_flags(output_help: str) -> ModelFlags:
-    """Defines --model, --resolution, --output and --overwrite."""
-    return ModelFlags(
+    """Defines --model, --resolution, --output and --overwrite, listed by the program's --help."""
+    holders = ModelFlags(
         model=flags.DEFINE_string(
             "model",
             None,
@@ -48,6 +48,10 @@ def define_model_flags(output_help: str) -> ModelFlags:
         output=flags.DEFINE_string("output", None, output_help),
         overwrite=flags.DEFINE_boolean("overwrite", False, "Replace existing output files."),
     )
+    # `--help` lists the flags key to the main module; these are defined here, not there.
+    for holder in vars(holders).values():
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[holder.name])
+    return holders
 
 
 def load_model(model_flags: ModelFlags, log: Callable[[str], object] = print) -> ModelSource:

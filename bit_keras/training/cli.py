@@ -148,6 +148,9 @@ def main(argv: list[str]) -> None:
 
 
 def run() -> None:
-    """Entry point of the `bit-train` console command."""
+    """Entry point of the `bit-train` console command (and of tools/train.py)."""
     flags.mark_flag_as_required("logdir")
+    # `--help` lists the flags key to the main module; these are defined here, not there.
+    for holder in _RUN_FLAGS:
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[holder.name])
     app.run(main)

@@ -49,6 +49,37 @@ def check_model_name(config: TrainConfig) -> None:
     check_weights(config.model, _weights(config))
 
 
+def check_logdir(config: TrainConfig) -> None:
+    """Raises ValueError, before anything is written, for a logdir this run cannot use: a
+    file, a folder it cannot write, or the folder of a run of another model or data set."""
+    logdir = os.path.abspath(config.logdir)
+    existing = logdir
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if existing == logdir and not os.path.isdir(logdir):
+        raise ValueError(f"--logdir {logdir!r} is a file, not a folder: pass a new --logdir.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"--logdir {logdir!r} cannot be written ({existing!r} is not writable): pass a "
+            "folder you can write to."
+        )
+    record_path = os.path.join(logdir, CONFIG_FILE)
+    if not os.path.isfile(record_path):
+        return
+    try:
+        with open(record_path) as f:
+            previous = json.load(f).get("config") or {}
+    except (OSError, ValueError):
+        return  # not ours to judge; the checkpoint restore still checks the model
+    for key in ("model", "dataset"):
+        if key in previous and previous[key] != getattr(config, key):
+            raise ValueError(
+                f"--logdir {logdir!r} holds a run of {previous.get('model')} on "
+                f"{previous.get('dataset')}, not {config.model} on {config.dataset}: pass a new "
+                "--logdir (or delete that one to start over there)."
+            )
+
+
 def build_model(config: TrainConfig, num_classes: int, crop: int) -> keras.Model:
     """The model to fine-tune, with a new zero-initialised head of `num_classes`."""
     return create_model(
@@ -81,6 +112,7 @@ def train(
         `loss_history`, ...), and the model when `return_model`.
     """
     check_model_name(config)
+    check_logdir(config)
     source = data.load_source(config.dataset, config.data_dir)
     train_size = source.train_size
     few_shot = None
@@ -263,7 +295,13 @@ class _Run:
         )
         latest = tf.train.latest_checkpoint(self.checkpoint_dir)
         if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            try:
+                self.checkpoint.restore(latest).assert_existing_objects_matched()
+            except (ValueError, AssertionError, tf.errors.OpError) as e:
+                raise ValueError(
+                    f"The checkpoint {latest} does not fit this model (another run's?): pass a "
+                    f"new --logdir. ({str(e).splitlines()[0][:200]})"
+                ) from e
             self.out(f"Resumed from {latest} at step {int(self.step.numpy())}.")
         else:
             self.out(f"No checkpoint in {self.checkpoint_dir}: training from the start.")

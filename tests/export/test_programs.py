@@ -107,3 +107,10 @@ def test_sigterm_mid_export_leaves_nothing_and_exits_130(tmp_path):
     assert process.returncode == 130, stderr[-2000:]
     assert "interrupted; no half-written file was left" in stderr
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("program", ["hub.py", "tflite.py"])
+def test_help_lists_the_model_and_output_flags(program):
+    result = _export(program, "--help")
+    listed = {line.split(":")[0].strip() for line in result.stdout.splitlines()}
+    assert {"--model", "--output", "--resolution", "--[no]overwrite", "--signature"} <= listed

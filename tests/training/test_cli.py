@@ -21,3 +21,33 @@ def test_every_field_is_a_flag_with_its_default():
 def test_logdir_is_required():
     with pytest.raises(TypeError, match="logdir"):
         TrainConfig(model="R14x1")
+
+
+def test_help_lists_the_programs_own_flags_and_a_flag_error_is_one_line():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bit_test_utils import REPO
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    program = [sys.executable, str(REPO / "tools" / "train.py")]
+    result = subprocess.run(
+        [*program, "--help"], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    listed = {line.split(":")[0].strip() for line in result.stdout.splitlines()}
+    for name in ("--model", "--logdir", "--dataset", "--checkpoint_every", "--[no]jit_compile"):
+        assert name in listed, result.stdout[-2000:]
+    start = time.monotonic()
+    bad = subprocess.run(
+        [*program, "--logdir=/tmp/x", "--batch_size=zero"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    print(f"bit-train flag error in {time.monotonic() - start:.1f} s")
+    assert bad.returncode != 0 and "--batch_size" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -153,3 +153,25 @@ def test_a_signal_in_the_library_saves_the_step_and_raises(tmp_path):
     assert interrupted.checkpoint == str(tmp_path / "checkpoints" / f"ckpt-{interrupted.step}")
     assert os.path.exists(interrupted.checkpoint + ".index")
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+
+
+def test_logdir_mistakes_fail_before_anything_is_written(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("notes")
+    with pytest.raises(ValueError, match="is a file, not a folder: pass a new --logdir"):
+        train(_config(a_file), out=lambda _: None)
+
+    other = tmp_path / "other_run"
+    other.mkdir()
+    record = {"config": {"model": "R26x1", "dataset": "digits"}}
+    (other / CONFIG_FILE).write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="holds a run of R26x1 on digits, not R14x1 on digits"):
+        train(_config(other), out=lambda _: None)
+    assert os.listdir(other) == [CONFIG_FILE]
+
+
+def test_a_checkpoint_of_another_model_is_one_clear_error(tmp_path):
+    train(_config(tmp_path, steps=2), out=lambda _: None)
+    (tmp_path / CONFIG_FILE).unlink()  # as after an interrupted run: checkpoints only
+    with pytest.raises(ValueError, match=r"does not fit this model \(another run's\?\)"):
+        train(_config(tmp_path, steps=2, model="R14x2"), out=lambda _: None)
