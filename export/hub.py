@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from absl import app, flags
 
+from bit_keras.export import export_hub_saved_model
 from bit_keras.export.cli import define_model_flags, load_model, run_export
+from bit_keras.export.hub_saved_model import bundle_paths
+from bit_keras.export.targets import check_target
 
 _MODEL_FLAGS = define_model_flags("SavedModel folder to write (its parent folder must exist).")
 _SIGNATURE = flags.DEFINE_enum(
@@ -38,10 +41,6 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
 
     def export():
-        from bit_keras.export import export_hub_saved_model
-        from bit_keras.export.hub_saved_model import bundle_paths
-        from bit_keras.export.targets import check_target
-
         overwrite = _MODEL_FLAGS.overwrite.value
         output = check_target(_MODEL_FLAGS.output.value, overwrite=overwrite)
         for path in bundle_paths(output) if _BUNDLE.value else ():

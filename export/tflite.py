@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from absl import app, flags
 
+from bit_keras.export import export_tflite, sample_images
 from bit_keras.export.cli import define_model_flags, load_model, run_export
+from bit_keras.export.targets import check_target
 
 _MODEL_FLAGS = define_model_flags("TFLite file to write, ending in .tflite.")
 _MODE = flags.DEFINE_enum(
@@ -66,24 +68,20 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("--io_dtype=int8 needs --mode=int8.")
 
     def export():
-        from bit_keras.export import export_tflite, sample_images
-        from bit_keras.export.targets import check_target
-
         overwrite = _MODEL_FLAGS.overwrite.value
         output = check_target(_MODEL_FLAGS.output.value, overwrite=overwrite, suffix=".tflite")
         source = load_model(_MODEL_FLAGS)
         resolution = source.spec.resolution
-        calibration = None
-        if _DATASET.value:
-            calibration, check_images = (
-                sample_images.dataset_images(
-                    _DATASET.value, split, count, resolution, data_dir=_DATA_DIR.value
-                )
-                for split, count in (
-                    ("train", _NUM_CALIBRATION.value),
-                    ("test", _NUM_CHECK.value),
-                )
+
+        def images(split, count):
+            return sample_images.dataset_images(
+                _DATASET.value, split, count, resolution, data_dir=_DATA_DIR.value
             )
+
+        # Calibration images only for int8, the one mode that calibrates.
+        calibration = images("train", _NUM_CALIBRATION.value) if _MODE.value == "int8" else None
+        if _DATASET.value:
+            check_images = images("test", _NUM_CHECK.value)
         else:
             check_images = sample_images.synthetic_images(_NUM_CHECK.value, resolution)
         export_tflite(
@@ -91,7 +89,7 @@ def main(argv: list[str]) -> None:
             output,
             mode=_MODE.value,
             signature=_SIGNATURE.value,
-            calibration=calibration if _MODE.value == "int8" else None,
+            calibration=calibration,
             check_images=check_images,
             io_dtype=_IO_DTYPE.value,
             min_top1_agreement=_MIN_AGREEMENT.value,

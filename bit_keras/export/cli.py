@@ -13,7 +13,12 @@ from collections.abc import Callable
 
 from absl import flags
 
-from bit_keras.export.model_source import MIN_RESOLUTION, ModelSource, check_model_spec
+from bit_keras.export.model_source import (
+    MIN_RESOLUTION,
+    ModelSource,
+    check_model_spec,
+    load_model_source,
+)
 
 # Exit status of an export stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's).
 INTERRUPTED_STATUS = 130
@@ -56,8 +61,6 @@ def define_model_flags(output_help: str) -> ModelFlags:
 
 def load_model(model_flags: ModelFlags, log: Callable[[str], object] = print) -> ModelSource:
     """Checks --model/--resolution (one-line ValueError), then builds the model."""
-    from bit_keras.export.model_source import load_model_source
-
     spec = check_model_spec(model_flags.model.value, model_flags.resolution.value)
     log(
         f"Loading {spec.source} ({spec.kind}); resolution {spec.resolution} from "

@@ -20,9 +20,8 @@ _OP_NAMES = {
 }
 
 
-def op_names(content: bytes) -> list[str]:
-    """The operators of a TFLite file, one entry per op in the graph (main subgraph first)."""
-    model = schema.Model.GetRootAs(content, 0)
+def _opcode_names(model) -> list[str]:
+    # The name of each entry of the file's operator-code table (custom ops with their own name).
     codes = []
     for i in range(model.OperatorCodesLength()):
         code = model.OperatorCodes(i)
@@ -32,6 +31,13 @@ def op_names(content: bytes) -> list[str]:
         if name == "CUSTOM":
             name = f"CUSTOM:{(code.CustomCode() or b'').decode()}"
         codes.append(name)
+    return codes
+
+
+def op_names(content: bytes) -> list[str]:
+    """The operators of a TFLite file, one entry per op in the graph (main subgraph first)."""
+    model = schema.Model.GetRootAs(content, 0)
+    codes = _opcode_names(model)
     names = []
     for s in range(model.SubgraphsLength()):
         graph = model.Subgraphs(s)
@@ -47,10 +53,7 @@ def computed_conv_kernels(content: bytes) -> list[str]:
     standardization (or something else) runs on every call.
     """
     model = schema.Model.GetRootAs(content, 0)
-    codes = [
-        _OP_NAMES.get(max(c.BuiltinCode(), c.DeprecatedBuiltinCode()))
-        for c in (model.OperatorCodes(i) for i in range(model.OperatorCodesLength()))
-    ]
+    codes = _opcode_names(model)
     graph = model.Subgraphs(0)
     ops = [graph.Operators(i) for i in range(graph.OperatorsLength())]
     producer = {int(t): op for op in ops for t in op.OutputsAsNumpy()}
