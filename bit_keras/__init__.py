@@ -6,9 +6,13 @@ https://arxiv.org/abs/1912.11370.
 The packages depend on one another in one direction only (import-linter holds it; see the
 README's "Layout"): `layers` -> `models` -> `checkpoint` -> `pretrained` -> `data` ->
 `training` | `export`, with `preprocessing`, `predictions`, `image_io` and `atomic_write`
-below them all. This module is the public namespace over them. `data`, `training` and
-`export` (tf.data, tf.distribute, converters) are imported where they are used:
-`import bit_keras.training`, `from bit_keras import export`.
+below them all. This module is the public namespace over them, loaded lazily (PEP 562):
+`import bit_keras` costs nothing until a name is used, so the programs parse their flags
+before TensorFlow loads. `data`, `training` and `export` (tf.data, tf.distribute,
+converters) are imported where they are used: `import bit_keras.training`.
+
+Keras finds bit_keras layers in `.keras` files once they are registered: `import
+bit_keras.layers` does it (as does using any model, layer or checkpoint function here).
 
 Example:
     import bit_keras
@@ -17,22 +21,30 @@ Example:
     print(bit_keras.decode_predictions(logits.numpy(), top=5))
 """
 
-from bit_keras import applications, checkpoint, layers, models, pretrained
-from bit_keras.checkpoint import CheckpointError, load_official_weights
-from bit_keras.layers import PreActBottleneck, StdConv2D
-from bit_keras.models import BiTResNetV2
-from bit_keras.predictions import decode_predictions
-from bit_keras.preprocessing import preprocess_input
-from bit_keras.pretrained import (
-    convert_checkpoint,
-    create_model,
-    get_model_info,
-    list_models,
-    model_from_checkpoint,
-    model_table,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "BiTResNetV2": "bit_keras.models",
+    "CheckpointError": "bit_keras.checkpoint",
+    "PreActBottleneck": "bit_keras.layers",
+    "StdConv2D": "bit_keras.layers",
+    "convert_checkpoint": "bit_keras.pretrained",
+    "create_model": "bit_keras.pretrained",
+    "decode_predictions": "bit_keras.predictions",
+    "get_model_info": "bit_keras.pretrained",
+    "list_models": "bit_keras.pretrained",
+    "load_official_weights": "bit_keras.checkpoint",
+    "model_from_checkpoint": "bit_keras.pretrained",
+    "model_table": "bit_keras.pretrained",
+    "preprocess_input": "bit_keras.preprocessing",
+}
+_SUBPACKAGES = ("applications", "checkpoint", "layers", "models", "pretrained")
 
 __all__ = [
     "BiTResNetV2",
@@ -54,3 +66,34 @@ __all__ = [
     "preprocess_input",
     "pretrained",
 ]
+
+
+def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"bit_keras.{name}")
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # once
+        return value
+    raise AttributeError(f"module 'bit_keras' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from bit_keras import applications, checkpoint, layers, models, pretrained
+    from bit_keras.checkpoint import CheckpointError, load_official_weights
+    from bit_keras.layers import PreActBottleneck, StdConv2D
+    from bit_keras.models import BiTResNetV2
+    from bit_keras.predictions import decode_predictions
+    from bit_keras.preprocessing import preprocess_input
+    from bit_keras.pretrained import (
+        convert_checkpoint,
+        create_model,
+        get_model_info,
+        list_models,
+        model_from_checkpoint,
+        model_table,
+    )

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from bit_keras.export import export_hub_saved_model
 from bit_keras.export.cli import define_model_flags, load_model, run_export
-from bit_keras.export.hub_saved_model import bundle_paths
 from bit_keras.export.targets import check_target
 
 _MODEL_FLAGS = define_model_flags("SavedModel folder to write (its parent folder must exist).")
@@ -39,6 +37,8 @@ _BUNDLE = flags.DEFINE_boolean(
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    # TensorFlow loads here, after the flags are parsed.
+    from bit_keras.export.hub_saved_model import bundle_paths, export_hub_saved_model
 
     def export():
         overwrite = _MODEL_FLAGS.overwrite.value

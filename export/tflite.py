@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from bit_keras.export import export_tflite, sample_images
 from bit_keras.export.cli import define_model_flags, load_model, run_export
 from bit_keras.export.targets import check_target
 
@@ -66,6 +65,9 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("--mode=int8 needs --representative_dataset to calibrate on.")
     if _IO_DTYPE.value == "int8" and _MODE.value != "int8":
         raise app.UsageError("--io_dtype=int8 needs --mode=int8.")
+    # TensorFlow loads here, after the flags are parsed.
+    from bit_keras.export import sample_images
+    from bit_keras.export.tflite import export_tflite
 
     def export():
         overwrite = _MODEL_FLAGS.overwrite.value

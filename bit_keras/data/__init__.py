@@ -5,6 +5,7 @@ It imports the helpers below every layer (`preprocessing`, `image_io`) and may u
 """
 
 from bit_keras.data.pipeline import (
+    Examples,
     eval_dataset,
     eval_steps,
     few_shot_indices,
@@ -21,6 +22,7 @@ from bit_keras.data.sources import (
 
 __all__ = [
     "DataSource",
+    "Examples",
     "digits_source",
     "eval_dataset",
     "eval_steps",

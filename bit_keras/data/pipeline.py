@@ -1,14 +1,150 @@
-"""BiT's input pipelines on tf.data: few-shot draws, train augmentation, MixUp, evaluation."""
+"""BiT's input pipelines on tf.data: few-shot draws, train augmentation, MixUp, evaluation.
+
+The training order is a pure function of (seed, position): the k-th example of epoch e is
+`index_shuffle(k)` under a key of (seed, e), and every random crop, flip and MixUp draw is
+keyed by the example's (or batch's) position. A pipeline started at step s therefore yields
+exactly the batches an uninterrupted one yields from step s on, without replaying the ones
+before; this is what makes a resumed run the run it replaces.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
 from bit_keras.preprocessing import preprocess_input
 
-# Examples held in the shuffle buffer (decoded, before resizing).
+# Examples held in the shuffle buffer of data read as a stream (records, before decoding).
 SHUFFLE_BUFFER = 10_000
+# What each key derived from the seed is for (see `_key`).
+_ORDER, _EXAMPLE, _MIXUP = 0, 1, 2
+
+
+def _identity(record):
+    return record
+
+
+@dataclasses.dataclass(frozen=True)
+class Examples:
+    """A training split as `train_dataset` reads it: by index where the data allows it.
+
+    Records are what is cheap to hold and to skip (an in-memory image, a file path, encoded
+    bytes); `decode` turns one into a uint8 image (H, W, 3) after the order is fixed.
+
+    Attributes:
+        size: Number of examples.
+        lookup: Index (int64 scalar tensor) -> `(record, label)`: random access. None for data
+            that can only be read in order.
+        stream: Returns a dataset of `(record, label)` in a fixed order; used where `lookup`
+            is None. A resumed stream is reshuffled per epoch from the seed and skipped
+            within the current epoch (cost: reading part of one epoch's records, undecoded).
+        decode: Record -> image.
+    """
+
+    size: int
+    lookup: Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]] | None = None
+    stream: Callable[[], tf.data.Dataset] | None = None
+    decode: Callable[[tf.Tensor], tf.Tensor] = _identity
+
+    def __post_init__(self):
+        if self.size < 1:
+            raise ValueError(f"A training split needs examples. Received: size={self.size}")
+        if (self.lookup is None) == (self.stream is None):
+            raise ValueError("Examples needs exactly one of `lookup` and `stream`.")
+
+    @classmethod
+    def from_arrays(cls, records, labels, decode=_identity) -> Examples:
+        """Random access into in-memory records (images or file names) and labels."""
+        records, labels = tf.constant(records), tf.constant(labels, tf.int64)
+        return cls(
+            len(labels),
+            lookup=lambda i: (tf.gather(records, i), tf.gather(labels, i)),
+            decode=decode,
+        )
+
+    @classmethod
+    def from_dataset(cls, dataset: tf.data.Dataset, decode=_identity) -> Examples:
+        """A finite dataset of `(record, label)`, read in order."""
+        size = int(dataset.cardinality())
+        if size < 0:
+            raise ValueError(
+                "The training dataset's size is unknown (infinite, or after a filter): pass "
+                "`Examples(size, stream=...)`."
+            )
+        return cls(size, stream=lambda: dataset, decode=decode)
+
+    def subset(self, indices: np.ndarray) -> Examples:
+        """The examples at `indices` (sorted, as `few_shot_indices` returns them)."""
+        indices = np.asarray(indices, np.int64)
+        if self.lookup is not None:
+            chosen, lookup = tf.constant(indices), self.lookup
+            return dataclasses.replace(
+                self, size=len(indices), lookup=lambda i: lookup(tf.gather(chosen, i))
+            )
+        stream, size = self.stream, self.size
+        return dataclasses.replace(
+            self, size=len(indices), stream=lambda: select(stream(), indices, size)
+        )
+
+    def shard(self, num_shards: int, index: int) -> Examples:
+        """Every `num_shards`-th example from `index` on, as `tf.data.Dataset.shard`."""
+        size = len(range(index, self.size, num_shards))
+        if self.lookup is not None:
+            lookup = self.lookup
+            return dataclasses.replace(
+                self, size=size, lookup=lambda i: lookup(index + num_shards * i)
+            )
+        stream = self.stream
+        return dataclasses.replace(
+            self, size=size, stream=lambda: stream().shard(num_shards, index)
+        )
+
+    def ordered(self, key: int, start: int = 0) -> tf.data.Dataset:
+        """Endless `(image, label, position)` in the shuffled order keyed by `key`, from
+        position `start` on (position p is example p % size of epoch p // size)."""
+        n = self.size
+        if self.lookup is not None:
+            lookup = self.lookup
+
+            def at(position):
+                epoch_seed = tf.stack([tf.constant(key, tf.int64), position // n])
+                index = tf.random.experimental.index_shuffle(position % n, epoch_seed, n - 1)
+                return (*lookup(index), position)
+
+            ds = tf.data.Dataset.range(start, np.iinfo(np.int64).max).map(at)
+        else:
+            records, first_epoch, offset = (
+                self.stream(),
+                start // n,
+                tf.constant(start % n, tf.int64),
+            )
+            buffer = min(SHUFFLE_BUFFER, n)
+
+            def epoch(e):
+                seed = tf.random.stateless_uniform(
+                    [], tf.stack([tf.constant(key, tf.int64), e]), None, None, tf.int64
+                )
+                shuffled = records.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
+                return shuffled.skip(tf.where(e == first_epoch, offset, tf.constant(0, tf.int64)))
+
+            ds = tf.data.Dataset.range(first_epoch, np.iinfo(np.int64).max).flat_map(epoch)
+            ds = tf.data.Dataset.zip(ds, tf.data.Dataset.range(start, np.iinfo(np.int64).max))
+            ds = ds.map(lambda example, position: (*example, position))
+        decode = self.decode
+        return ds.map(
+            lambda record, label, position: (decode(record), label, position),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+
+
+def _key(seed: int, pipeline: int, purpose: int) -> int:
+    """A 63-bit key for one use of the seed by one input pipeline."""
+    state = np.random.SeedSequence([seed % 2**63, pipeline, purpose]).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
 
 
 def few_shot_indices(labels: np.ndarray, examples_per_class: int, seed: int) -> np.ndarray:
@@ -70,7 +206,7 @@ def _mixup(images, labels, seed, alpha: float):
 
 
 def train_dataset(
-    dataset: tf.data.Dataset,
+    examples: Examples | tf.data.Dataset,
     *,
     batch_size: int,
     resize: int,
@@ -78,19 +214,23 @@ def train_dataset(
     num_classes: int,
     mixup_alpha: float,
     seed: int,
+    start_step: int = 0,
     random_flip: bool = True,
     input_context: tf.distribute.InputContext | None = None,
 ) -> tf.data.Dataset:
     """Endless training batches: shuffle, resize, random crop, random flip, MixUp.
 
     Args:
-        dataset: `(image uint8, label int64)` examples.
+        examples: The training split: `Examples`, or a finite `tf.data.Dataset` of
+            `(image uint8, label int64)`.
         batch_size: Batch size of this pipeline (per replica under tf.distribute).
         resize: Images are resized to `resize` x `resize` ...
         crop: ... then randomly cropped to `crop` x `crop`.
         num_classes: For one-hot labels.
         mixup_alpha: MixUp's alpha; 0 for no MixUp.
-        seed: Seeds shuffling and every random op: the same seed gives the same batches.
+        seed: Seeds the order and every random op: the same seed gives the same batches.
+        start_step: Training steps already taken: the batches start where a pipeline started
+            at step 0 would be after them (each step takes one batch per replica).
         random_flip: Flip each image left-right with probability 1/2 (BiT does).
         input_context: Shards the data between input pipelines.
 
@@ -100,21 +240,33 @@ def train_dataset(
     """
     if crop > resize:
         raise ValueError(f"`crop` must not exceed `resize`. Received: crop={crop}, resize={resize}")
-    if input_context is not None and input_context.num_input_pipelines > 1:
-        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
-        seed += 1_000_003 * input_context.input_pipeline_id
-    dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True).repeat()
-    seeds = tf.data.Dataset.random(seed=seed).batch(2).map(lambda s: tf.cast(s, tf.int64))
-    dataset = tf.data.Dataset.zip(dataset, seeds).map(
-        lambda example, s: _train_example(*example, s, resize, crop, num_classes, random_flip),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True,
-    )
+    if start_step < 0:
+        raise ValueError(f"`start_step` must not be negative. Received: {start_step}")
+    if isinstance(examples, tf.data.Dataset):
+        examples = Examples.from_dataset(examples)
+    pipeline, batches_per_step = 0, 1
+    if input_context is not None:
+        pipelines = input_context.num_input_pipelines
+        batches_per_step = input_context.num_replicas_in_sync // pipelines
+        if pipelines > 1:
+            pipeline = input_context.input_pipeline_id
+            examples = examples.shard(pipelines, pipeline)
+    first_batch = start_step * batches_per_step
+    example_key, mixup_key = _key(seed, pipeline, _EXAMPLE), _key(seed, pipeline, _MIXUP)
+
+    def augment(image, label, position):
+        key = tf.stack([tf.constant(example_key, tf.int64), position])
+        return _train_example(image, label, key, resize, crop, num_classes, random_flip)
+
+    dataset = examples.ordered(_key(seed, pipeline, _ORDER), first_batch * batch_size)
+    dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     dataset = dataset.batch(batch_size, drop_remainder=True)
     if mixup_alpha > 0:
-        batch_seeds = tf.data.Dataset.random(seed=seed + 1).batch(2)
-        dataset = tf.data.Dataset.zip(dataset, batch_seeds).map(
-            lambda batch, s: _mixup(*batch, tf.cast(s, tf.int64), mixup_alpha),
+        batch_numbers = tf.data.Dataset.range(first_batch, np.iinfo(np.int64).max)
+        dataset = tf.data.Dataset.zip(dataset, batch_numbers).map(
+            lambda batch, b: _mixup(
+                *batch, tf.stack([tf.constant(mixup_key, tf.int64), b]), mixup_alpha
+            ),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )

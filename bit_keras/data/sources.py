@@ -13,7 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from bit_keras.image_io import IMAGE_EXTENSIONS, decode_image
+from bit_keras.data.pipeline import Examples
+from bit_keras.image_io import IMAGE_EXTENSIONS, decode_image, image_format
 
 # The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
 DIGITS_TEST_FRACTION = 0.2
@@ -34,7 +35,10 @@ class DataSource:
         train_labels: Returns the labels of the training split in dataset order.
         train: Builds the training split, unshuffled, as `(image uint8, label int64)`.
         test: Builds the test split, the same way.
+        train_examples: The training split as `train_dataset` reads it (by index where the
+            data allows it), for an exact resume.
         class_names: The name of each class, in label order.
+        skipped_files: Files left out because they are not images (`skip_bad_images`).
     """
 
     name: str
@@ -45,20 +49,38 @@ class DataSource:
     train_labels: Callable[[], np.ndarray]
     train: Callable[[], tf.data.Dataset]
     test: Callable[[], tf.data.Dataset]
+    train_examples: Callable[[], Examples]
     class_names: tuple[str, ...] = ()
+    skipped_files: tuple[str, ...] = ()
 
 
-def load_source(spec: str, data_dir: str | None = None) -> DataSource:
+def load_source(
+    spec: str,
+    data_dir: str | None = None,
+    *,
+    download: bool = True,
+    skip_bad_images: bool = False,
+    out: Callable[[str], None] = print,
+) -> DataSource:
     """Resolves a dataset flag: a TFDS name, `folder:PATH`, or `digits`.
 
+    Args:
+        spec: The data set.
+        data_dir: TFDS data folder (TFDS' default, `~/tensorflow_datasets`, when None).
+        download: Download and prepare a TFDS data set that is not prepared yet.
+        skip_bad_images: Leave out files of an image folder that are not images, instead of
+            refusing the folder.
+        out: Where a line announcing a download goes.
+
     Raises:
-        ValueError: unknown data set, unprepared TFDS data, or an unusable folder.
+        ValueError: unknown data set, TFDS data not prepared (with `download=False`), or an
+            unusable folder.
     """
     if spec == "digits":
         return digits_source()
     if spec.startswith("folder:"):
-        return folder_source(spec.removeprefix("folder:"))
-    return tfds_source(spec, data_dir)
+        return folder_source(spec.removeprefix("folder:"), skip_bad_images=skip_bad_images)
+    return tfds_source(spec, data_dir, download=download, out=out)
 
 
 def _stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
@@ -98,15 +120,19 @@ def digits_source() -> DataSource:
         lambda: labels[train_idx],
         split(train_idx),
         split(test_idx),
+        lambda: Examples.from_arrays(images[train_idx], labels[train_idx]),
         tuple(str(d) for d in range(10)),
     )
 
 
-def folder_source(path: str) -> DataSource:
+def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
     """An image folder: one sub-folder per class holding image files (`IMAGE_EXTENSIONS`).
 
     `PATH/train/<class>/` and `PATH/test/<class>/` (or `val/`) are used as the splits where
     they exist; otherwise a seeded, stratified 20% of `PATH/<class>/` is the test split.
+    Every file's header is checked when the folder is loaded: a file that is not a JPEG,
+    PNG, GIF or BMP (empty, unreadable, another format) is an error listing the bad files,
+    or is left out and listed in `skipped_files` with `skip_bad_images`.
     """
     if not os.path.isdir(path):
         raise ValueError(f"Dataset folder {path!r} does not exist.")
@@ -117,12 +143,28 @@ def folder_source(path: str) -> DataSource:
         classes = _classes(os.path.join(path, "train"))
         train_files, train_labels = _list_images(os.path.join(path, "train"), classes)
         test_files, test_labels = _list_images(test_dir, classes)
+        bad = _bad_images(np.concatenate([train_files, test_files]))
+        if bad and skip_bad_images:
+            train_files, train_labels = _without(bad, train_files, train_labels)
+            test_files, test_labels = _without(bad, test_files, test_labels)
     else:
         classes = _classes(path)
         files, labels = _list_images(path, classes)
+        bad = _bad_images(files)
+        if bad and skip_bad_images:
+            files, labels = _without(bad, files, labels)
         train_idx, test_idx = _stratified_split(labels, FOLDER_TEST_FRACTION, SPLIT_SEED)
         train_files, train_labels = files[train_idx], labels[train_idx]
         test_files, test_labels = files[test_idx], labels[test_idx]
+    if bad and not skip_bad_images:
+        shown = "\n  ".join(bad[:20]) + (
+            f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
+        )
+        raise ValueError(
+            f"Dataset folder {path!r} has {len(bad)} file(s) that are not JPEG, PNG, GIF or BMP "
+            f"images (checked by their first bytes); remove them, or pass --skip_bad_images to "
+            f"leave them out:\n  {shown}"
+        )
     if not len(train_files) or not len(test_files):
         raise ValueError(f"Dataset folder {path!r} needs images in both splits.")
     image_size = tuple(decode_image(tf.io.read_file(train_files[0])).shape[:2])
@@ -131,7 +173,7 @@ def folder_source(path: str) -> DataSource:
         def build():
             ds = tf.data.Dataset.from_tensor_slices((files, labels))
             return ds.map(
-                lambda f, y: (decode_image(tf.io.read_file(f)), y),
+                lambda f, y: (_read_image(f), y),
                 num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True,
             )
@@ -147,8 +189,33 @@ def folder_source(path: str) -> DataSource:
         lambda: train_labels,
         split(train_files, train_labels),
         split(test_files, test_labels),
+        lambda: Examples.from_arrays(train_files, train_labels, decode=_read_image),
         tuple(classes),
+        tuple(bad) if skip_bad_images else (),
     )
+
+
+def _read_image(path: tf.Tensor) -> tf.Tensor:
+    return decode_image(tf.io.read_file(path))
+
+
+def _bad_images(files: np.ndarray) -> list[str]:
+    """The files whose first bytes are not those of a JPEG, PNG, GIF or BMP image."""
+    bad = []
+    for file in files:
+        try:
+            with open(file, "rb") as f:
+                header = f.read(16)
+        except OSError:
+            header = b""
+        if image_format(header) is None:
+            bad.append(str(file))
+    return bad
+
+
+def _without(bad: list[str], files: np.ndarray, labels: np.ndarray):
+    keep = ~np.isin(files, bad)
+    return files[keep], labels[keep]
 
 
 def _isdir(path, name):
@@ -177,10 +244,23 @@ def _list_images(path: str, classes: list[str]):
     return np.array(files, dtype=str), np.array(labels, dtype=np.int64)
 
 
-def tfds_source(name: str, data_dir: str | None = None) -> DataSource:
-    """A TensorFlow Datasets data set by name; works offline on already prepared data.
+def tfds_source(
+    name: str,
+    data_dir: str | None = None,
+    *,
+    download: bool = True,
+    out: Callable[[str], None] = print,
+) -> DataSource:
+    """A TensorFlow Datasets data set by name, downloaded and prepared on first use.
 
-    The splits are `train` and `test` (or `validation` where there is no `test`).
+    Prepared data is used as it is, offline. The splits are `train` and `test` (or
+    `validation` where there is no `test`).
+
+    Args:
+        name: A TFDS name, with an optional version or config (`cifar10`, `mnist:3.*.*`).
+        data_dir: The TFDS data folder (TFDS' default when None).
+        download: With False, data that is not prepared is an error instead of a download.
+        out: Where a line announcing a download goes.
     """
     import tensorflow_datasets as tfds
 
@@ -190,6 +270,24 @@ def tfds_source(name: str, data_dir: str | None = None) -> DataSource:
         raise ValueError(
             f"Unknown dataset {name!r}: not `digits`, not `folder:PATH`, and not a TFDS name."
         ) from e
+    root = os.fspath(builder.data_dir_root)
+    if not builder.is_prepared():
+        if not download:
+            raise ValueError(
+                f"TFDS dataset {name!r} is not prepared in {root!r}, and --nodownload forbids "
+                f"fetching it: prepare it where there is network access (`tfds build {name} "
+                f"--data_dir={root}`) and pass --data_dir={root}, or drop --nodownload."
+            )
+        out(f"Downloading and preparing TFDS dataset {name!r} into {root} (once) ...")
+        try:
+            builder.download_and_prepare()
+        except Exception as e:  # network, disk and TFDS errors alike: say which data set
+            raise ValueError(
+                f"Could not download and prepare TFDS dataset {name!r} into {root!r} "
+                f"({type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}). "
+                f"Without network access, prepare it elsewhere (`tfds build {name}`), copy it "
+                "into a folder here and pass that folder as --data_dir."
+            ) from e
     supervised = builder.info.supervised_keys
     if not supervised or len(supervised) != 2:
         raise ValueError(f"TFDS dataset {name!r} has no (image, label) supervised keys.")
@@ -204,9 +302,9 @@ def tfds_source(name: str, data_dir: str | None = None) -> DataSource:
                 ds = builder.as_dataset(split=name_, shuffle_files=False, decoders=decoders)
             except AssertionError as e:  # TFDS' "could not find data in ..."
                 raise ValueError(
-                    f"TFDS dataset {name!r} is not prepared in data_dir={builder.data_dir!r}. "
-                    f"Prepare it where there is network access (`tfds build {name}`) and pass "
-                    "--data_dir."
+                    f"TFDS dataset {name!r} is not prepared in {root!r}. Prepare it where "
+                    f"there is network access (`tfds build {name} --data_dir={root}`) and "
+                    f"pass --data_dir={root}."
                 ) from e
             return ds.map(
                 lambda ex: (ex[image_key], ex[label_key]), num_parallel_calls=tf.data.AUTOTUNE
@@ -224,6 +322,11 @@ def tfds_source(name: str, data_dir: str | None = None) -> DataSource:
             return builder.info.splits[split_name].num_examples
         return int(split(split_name, skip)().reduce(0, lambda n, _: n + 1))  # e.g. mock data
 
+    decode_image_feature = builder.info.features[image_key].decode_example
+
+    def train_examples():
+        return Examples(size("train"), stream=split("train", skip), decode=decode_image_feature)
+
     shape = builder.info.features[image_key].shape
     if shape[0] is None or shape[1] is None:
         first = next(iter(split("train")()))[0]
@@ -237,5 +340,6 @@ def tfds_source(name: str, data_dir: str | None = None) -> DataSource:
         train_labels,
         split("train"),
         split(test_split),
+        train_examples,
         tuple(builder.info.features[label_key].names),
     )

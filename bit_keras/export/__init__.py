@@ -17,17 +17,28 @@ Example:
     export.export_hub_saved_model(source, "bit_m_r50x1", signature="feature_vector")
 """
 
-from bit_keras.export.errors import ExportCheckError
-from bit_keras.export.fold import fold_weight_standardization
-from bit_keras.export.hub_saved_model import HubExport, export_hub_saved_model
-from bit_keras.export.model_source import (
-    ModelSource,
-    ModelSpec,
-    check_model_spec,
-    load_model_source,
-)
-from bit_keras.export.sample_images import SampleImages, dataset_images, synthetic_images
-from bit_keras.export.tflite import TFLiteReport, export_tflite
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Public name -> its module; loaded on first use, so the export programs parse their flags
+# before TensorFlow loads.
+_EXPORTS = {
+    "ExportCheckError": "bit_keras.export.errors",
+    "HubExport": "bit_keras.export.hub_saved_model",
+    "ModelSource": "bit_keras.export.model_source",
+    "ModelSpec": "bit_keras.export.model_source",
+    "SampleImages": "bit_keras.export.sample_images",
+    "TFLiteReport": "bit_keras.export.tflite",
+    "check_model_spec": "bit_keras.export.model_source",
+    "dataset_images": "bit_keras.export.sample_images",
+    "export_hub_saved_model": "bit_keras.export.hub_saved_model",
+    "export_tflite": "bit_keras.export.tflite",
+    "fold_weight_standardization": "bit_keras.export.fold",
+    "load_model_source": "bit_keras.export.model_source",
+    "synthetic_images": "bit_keras.export.sample_images",
+}
 
 __all__ = [
     "ExportCheckError",
@@ -44,3 +55,29 @@ __all__ = [
     "load_model_source",
     "synthetic_images",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'bit_keras.export' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:
+    from bit_keras.export.errors import ExportCheckError
+    from bit_keras.export.fold import fold_weight_standardization
+    from bit_keras.export.hub_saved_model import HubExport, export_hub_saved_model
+    from bit_keras.export.model_source import (
+        ModelSource,
+        ModelSpec,
+        check_model_spec,
+        load_model_source,
+    )
+    from bit_keras.export.sample_images import SampleImages, dataset_images, synthetic_images
+    from bit_keras.export.tflite import TFLiteReport, export_tflite

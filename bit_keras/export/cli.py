@@ -10,15 +10,12 @@ import dataclasses
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from absl import flags
 
-from bit_keras.export.model_source import (
-    MIN_RESOLUTION,
-    ModelSource,
-    check_model_spec,
-    load_model_source,
-)
+if TYPE_CHECKING:
+    from bit_keras.export.model_source import ModelSource
 
 # Exit status of an export stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's).
 INTERRUPTED_STATUS = 130
@@ -48,7 +45,6 @@ def define_model_flags(output_help: str) -> ModelFlags:
             None,
             "Square input size. Default: the registry's for published weights, the crop a run "
             "trained at (its config.json beside the .keras file); else required.",
-            lower_bound=MIN_RESOLUTION,
         ),
         output=flags.DEFINE_string("output", None, output_help),
         overwrite=flags.DEFINE_boolean("overwrite", False, "Replace existing output files."),
@@ -61,6 +57,9 @@ def define_model_flags(output_help: str) -> ModelFlags:
 
 def load_model(model_flags: ModelFlags, log: Callable[[str], object] = print) -> ModelSource:
     """Checks --model/--resolution (one-line ValueError), then builds the model."""
+    # Imported here: the flags are parsed, and fail fast, before TensorFlow loads.
+    from bit_keras.export.model_source import check_model_spec, load_model_source
+
     spec = check_model_spec(model_flags.model.value, model_flags.resolution.value)
     log(
         f"Loading {spec.source} ({spec.kind}); resolution {spec.resolution} from "

@@ -12,8 +12,8 @@ import sys
 
 from absl import app, flags
 
-from bit_keras.training.config import MIXED_PRECISION, TrainConfig
-from bit_keras.training.strategy import STRATEGIES
+from bit_keras.training.config import MIXED_PRECISION, STRATEGIES, TrainConfig
+from bit_keras.training.interrupts import TrainingInterrupted
 
 # Flag defaults are TrainConfig's; a field without one (`logdir`) is a required flag.
 _DEFAULTS = {
@@ -37,8 +37,23 @@ _DATASET = flags.DEFINE_string(
 _DATA_DIR = flags.DEFINE_string(
     "data_dir", _DEFAULTS["data_dir"], "TFDS data folder (prepared data works offline)."
 )
+_DOWNLOAD = flags.DEFINE_boolean(
+    "download",
+    _DEFAULTS["download"],
+    "Download and prepare a TFDS data set on first use; --nodownload makes it an error.",
+)
+_SKIP_BAD_IMAGES = flags.DEFINE_boolean(
+    "skip_bad_images",
+    _DEFAULTS["skip_bad_images"],
+    "Leave out files of a folder: data set that are not images (default: list them, stop).",
+)
 _LOGDIR = flags.DEFINE_string(
     "logdir", _DEFAULTS["logdir"], "Checkpoints, TensorBoard logs and the final model."
+)
+_OVERWRITE = flags.DEFINE_boolean(
+    "overwrite",
+    _DEFAULTS["overwrite"],
+    "Delete the run already in --logdir (checkpoints, logs, model) and start over there.",
 )
 _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size", _DEFAULTS["batch_size"], "Global batch size.", lower_bound=1
@@ -107,7 +122,10 @@ _RUN_FLAGS = (
     _WEIGHTS,
     _DATASET,
     _DATA_DIR,
+    _DOWNLOAD,
+    _SKIP_BAD_IMAGES,
     _LOGDIR,
+    _OVERWRITE,
     _BATCH_SIZE,
     _BASE_LR,
     _STEPS,
@@ -132,11 +150,14 @@ _RUN_FLAGS = (
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bit_keras.training import train
-    from bit_keras.training.interrupts import TrainingInterrupted
-
     try:
         config = TrainConfig(**{holder.name: holder.value for holder in _RUN_FLAGS})
+    except ValueError as e:
+        sys.exit(f"bit-train: error: {e}")
+    # TensorFlow loads only now, after the flags and the config are checked (in ~0.2 s).
+    from bit_keras.training.loop import train
+
+    try:
         train(config, out=lambda line: print(line, flush=True))
     except (ValueError, OSError) as e:
         sys.exit(f"bit-train: error: {e}")

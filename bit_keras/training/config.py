@@ -7,6 +7,7 @@ import dataclasses
 from bit_keras.training import hyperrule
 
 MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -22,7 +23,12 @@ class TrainConfig:
             initialisation) or the path of an official `.npz` or a `.weights.h5` file.
         dataset: A TFDS name, `folder:PATH`, or `digits` (built in, no download).
         data_dir: TFDS data folder.
+        download: Download and prepare a TFDS data set on first use (False: an error).
+        skip_bad_images: Leave out the files of a `folder:` data set that are not images
+            (False: list them and stop before training).
         logdir: Checkpoints, TensorBoard logs, the final model and its JSON go here.
+        overwrite: Delete the run already in `logdir` (its checkpoints, logs, model and
+            JSON; nothing else) and start over there.
         batch_size: Global batch size.
         base_lr: Learning rate at batch 512, scaled linearly to `batch_size`.
         steps: Total steps; the HyperRule schedule is stretched to it. None: the rule's.
@@ -49,7 +55,10 @@ class TrainConfig:
     weights: str = "default"
     dataset: str = "digits"
     data_dir: str | None = None
+    download: bool = True
+    skip_bad_images: bool = False
     logdir: str
+    overwrite: bool = False
     batch_size: int = 512
     base_lr: float = hyperrule.BASE_LR
     steps: int | None = None

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import keras
-from keras import ops
-
 # Images with an area below 96x96 are resized to 160 and cropped to 128; larger ones are
 # resized to 512 and cropped to 480.
 SMALL_IMAGE_AREA = 96 * 96
@@ -97,46 +94,11 @@ def learning_rate(step: int, base_lr: float, sched: Schedule) -> float:
     return base_lr * DECAY_FACTOR ** sum(step > boundary for boundary in sched.decay_steps)
 
 
-@keras.saving.register_keras_serializable(package="bit_keras")
-class BiTLearningRate(keras.optimizers.schedules.LearningRateSchedule):
-    """BiT's learning-rate schedule as a Keras schedule: same values as `learning_rate`.
+def __getattr__(name: str):
+    # The Keras schedule lives beside the rule so that the rule itself (and the bit-train
+    # flags built on it) loads without Keras and TensorFlow.
+    if name == "BiTLearningRate":
+        from bit_keras.training.lr_schedule import BiTLearningRate
 
-    Args:
-        base_lr: Learning rate after warm-up.
-        warmup_steps: Steps of linear warm-up from 0.
-        decay_steps: Steps after which the rate is multiplied by `decay_factor`.
-        decay_factor: 0.1 in BiT.
-    """
-
-    def __init__(
-        self,
-        base_lr: float,
-        warmup_steps: int,
-        decay_steps: tuple[int, ...],
-        decay_factor: float = DECAY_FACTOR,
-    ):
-        self.base_lr = float(base_lr)
-        self.warmup_steps = int(warmup_steps)
-        self.decay_steps = tuple(int(s) for s in decay_steps)
-        self.decay_factor = float(decay_factor)
-
-    @classmethod
-    def from_schedule(cls, base_lr: float, sched: Schedule) -> BiTLearningRate:
-        return cls(base_lr, sched.warmup_steps, sched.decay_steps)
-
-    def __call__(self, step):
-        step = ops.cast(step, "float32")
-        decays = sum(ops.cast(step > boundary, "float32") for boundary in self.decay_steps)
-        rate = self.base_lr * ops.power(self.decay_factor, decays)
-        if self.warmup_steps:
-            warm = self.base_lr * step / self.warmup_steps
-            rate = ops.where(step < self.warmup_steps, warm, rate)
-        return rate
-
-    def get_config(self):
-        return {
-            "base_lr": self.base_lr,
-            "warmup_steps": self.warmup_steps,
-            "decay_steps": list(self.decay_steps),
-            "decay_factor": self.decay_factor,
-        }
+        return BiTLearningRate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,17 +21,18 @@ class TrainingInterrupted(KeyboardInterrupt):
         signum: The signal.
         step: The last step trained (and saved).
         checkpoint: The checkpoint's path prefix (None on a non-chief worker).
+        rerun: Words that follow "Run the same command again" (" without --overwrite").
         exit_status: 128 + the signal number, the shell's convention (130 for Ctrl-C, 143 for
             SIGTERM).
     """
 
-    def __init__(self, signum: int, step: int, checkpoint: str | None):
+    def __init__(self, signum: int, step: int, checkpoint: str | None, *, rerun: str = ""):
         self.signum, self.step, self.checkpoint = signum, step, checkpoint
         self.exit_status = 128 + signum
         where = f"; saved {checkpoint}" if checkpoint else ""
         super().__init__(
             f"Interrupted by {signal.Signals(signum).name} after step {step}{where}. "
-            "Run the same command again to resume from there."
+            f"Run the same command again{rerun} to resume from there."
         )
 
 

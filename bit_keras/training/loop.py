@@ -20,6 +20,7 @@ from bit_keras.pretrained import check_weights, create_model
 from bit_keras.training import hyperrule
 from bit_keras.training.config import ResolvedConfig, TrainConfig, resolve
 from bit_keras.training.interrupts import StopRequests, TrainingInterrupted
+from bit_keras.training.lr_schedule import BiTLearningRate
 from bit_keras.training.progress import Progress
 from bit_keras.training.strategy import is_chief, make_strategy, worker_id
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
+WORKERS_DIR = ".workers"  # other workers' checkpoints (MultiWorkerMirroredStrategy)
 MAX_CHECKPOINTS = 3
 # Without --checkpoint_every: a checkpoint every tenth of the run, and (on one worker) at
 # least every ten minutes, so no run of any length can lose all its work.
@@ -58,6 +60,8 @@ def check_logdir(config: TrainConfig) -> None:
         existing = os.path.dirname(existing)
     if existing == logdir and not os.path.isdir(logdir):
         raise ValueError(f"--logdir {logdir!r} is a file, not a folder: pass a new --logdir.")
+    if config.overwrite:
+        return  # the run there is deleted before this one starts
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(
             f"--logdir {logdir!r} cannot be written ({existing!r} is not writable): pass a "
@@ -76,8 +80,21 @@ def check_logdir(config: TrainConfig) -> None:
             raise ValueError(
                 f"--logdir {logdir!r} holds a run of {previous.get('model')} on "
                 f"{previous.get('dataset')}, not {config.model} on {config.dataset}: pass a new "
-                "--logdir (or delete that one to start over there)."
+                "--logdir, or --overwrite to delete that run and start over there."
             )
+
+
+def clear_run(logdir: str) -> None:
+    """Deletes what a run wrote into `logdir` (checkpoints, TensorBoard events, the model and
+    its JSON), and nothing else that may be there."""
+    if not os.path.isdir(logdir):
+        return
+    for name in os.listdir(logdir):
+        path = os.path.join(logdir, name)
+        if name in (CHECKPOINT_DIR, WORKERS_DIR) and os.path.isdir(path):
+            shutil.rmtree(path)
+        elif name in (MODEL_FILE, CONFIG_FILE) or name.startswith("events.out.tfevents."):
+            os.remove(path)
 
 
 def build_model(config: TrainConfig, num_classes: int, crop: int) -> keras.Model:
@@ -98,8 +115,8 @@ def train(
 
     Everything that can be checked (flags, model name, data set) is checked before anything is
     written. Restarting the same run continues from its last checkpoint with the same step
-    counter and learning rate; the data order after a restart is drawn afresh from
-    (seed, step), so the run goes on with new batches rather than replaying old ones.
+    counter, learning rate and data: the order of the batches is a function of (seed, step),
+    so on one device a resumed run ends with the weights of an uninterrupted one.
 
     Args:
         config: The run.
@@ -111,9 +128,26 @@ def train(
         The final metrics (`step`, `test_accuracy`, `train_loss`, `model_path`,
         `loss_history`, ...), and the model when `return_model`.
     """
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"Training uses tf.distribute and needs KERAS_BACKEND=tensorflow; the Keras backend "
+            f"here is {keras.backend.backend()!r}. (Models trained here load under any backend.)"
+        )
     check_model_name(config)
     check_logdir(config)
-    source = data.load_source(config.dataset, config.data_dir)
+    source = data.load_source(
+        config.dataset,
+        config.data_dir,
+        download=config.download,
+        skip_bad_images=config.skip_bad_images,
+        out=out,
+    )
+    if source.skipped_files:
+        out(
+            f"Left out {len(source.skipped_files)} file(s) that are not images "
+            f"(--skip_bad_images): {', '.join(source.skipped_files[:5])}"
+            + (" ..." if len(source.skipped_files) > 5 else "")
+        )
     train_size = source.train_size
     few_shot = None
     if config.examples_per_class is not None:
@@ -134,6 +168,9 @@ def train(
                 f"`batch_size` ({config.batch_size}) must be divisible by the replicas "
                 f"({replicas}) times `batch_split` ({config.batch_split})."
             )
+        if config.overwrite and is_chief(strategy):
+            clear_run(config.logdir)
+            out(f"--overwrite: deleted the run in {config.logdir}; starting over.")
         run = _Run(config, resolved, source, few_shot, strategy, out)
         metrics = run.run()
         return (metrics, run.model) if return_model else metrics
@@ -152,7 +189,7 @@ class _Run:
         with strategy.scope():
             self.model = build_model(config, resolved.num_classes, resolved.crop)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.lr_schedule = hyperrule.BiTLearningRate.from_schedule(
+            self.lr_schedule = BiTLearningRate.from_schedule(
                 resolved.learning_rate, resolved.schedule
             )
             optimizer = keras.optimizers.SGD(
@@ -174,17 +211,18 @@ class _Run:
         per_replica = config.batch_size // self.strategy.num_replicas_in_sync
 
         def dataset_fn(context):
-            ds = self.source.train()
+            examples = self.source.train_examples()
             if self.few_shot is not None:
-                ds = data.select(ds, self.few_shot, self.source.train_size)
+                examples = examples.subset(self.few_shot)
             return data.train_dataset(
-                ds,
+                examples,
                 batch_size=per_replica,
                 resize=resolved.resize,
                 crop=resolved.crop,
                 num_classes=resolved.num_classes,
                 mixup_alpha=resolved.mixup_alpha,
-                seed=config.seed * 1_000_003 + start_step,
+                seed=config.seed,
+                start_step=start_step,
                 random_flip=config.random_flip,
                 input_context=context,
             )
@@ -293,14 +331,16 @@ class _Run:
             self.checkpoint_dir if self.chief else self._worker_dir(),
             max_to_keep=MAX_CHECKPOINTS,
         )
-        latest = tf.train.latest_checkpoint(self.checkpoint_dir)
+        # Under --overwrite the chief deleted the old run; the other workers must not read it.
+        latest = None if config.overwrite else tf.train.latest_checkpoint(self.checkpoint_dir)
         if latest:
             try:
                 self.checkpoint.restore(latest).assert_existing_objects_matched()
             except (ValueError, AssertionError, tf.errors.OpError) as e:
                 raise ValueError(
                     f"The checkpoint {latest} does not fit this model (another run's?): pass a "
-                    f"new --logdir. ({str(e).splitlines()[0][:200]})"
+                    f"new --logdir, or --overwrite to start over there. "
+                    f"({str(e).splitlines()[0][:200]})"
                 ) from e
             self.out(f"Resumed from {latest} at step {int(self.step.numpy())}.")
         else:
@@ -351,7 +391,10 @@ class _Run:
                 if stopping:
                     writer.flush()
                     interrupted = TrainingInterrupted(
-                        stop.signum or signal.SIGTERM, step, path if self.chief else None
+                        stop.signum or signal.SIGTERM,
+                        step,
+                        path if self.chief else None,
+                        rerun=" without --overwrite" if config.overwrite else "",
                     )
                     self.out(str(interrupted))
                     raise interrupted
@@ -410,7 +453,7 @@ class _Run:
         return float(self._any_stop(tf.constant(float(stop.signum is not None)))) > 0
 
     def _worker_dir(self) -> str:
-        return os.path.join(self.config.logdir, ".workers", worker_id(self.strategy))
+        return os.path.join(self.config.logdir, WORKERS_DIR, worker_id(self.strategy))
 
     def _describe(self, start: int) -> str:
         r, c = self.resolved, self.config

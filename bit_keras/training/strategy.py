@@ -7,7 +7,7 @@ import os
 
 import tensorflow as tf
 
-STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
+from bit_keras.training.config import STRATEGIES
 
 
 def make_strategy(kind: str = "auto", tpu: str | None = None) -> tf.distribute.Strategy:

@@ -54,6 +54,40 @@ def test_train_batches_shapes_range_and_determinism():
         np.testing.assert_array_equal(tf.reduce_sum(ya, 1), 1.0)
 
 
+@pytest.mark.parametrize("access", ["lookup", "stream"])
+@pytest.mark.parametrize("pipelines", [1, 2])
+def test_a_pipeline_started_at_step_s_yields_the_uninterrupted_batches(access, pipelines):
+    images = np.stack([np.full((8, 8, 3), i * 9, np.uint8) for i in range(13)])
+    labels = np.arange(13, dtype=np.int64) % 3
+    examples = (
+        data.Examples.from_arrays(images, labels)
+        if access == "lookup"
+        else data.Examples.from_dataset(tf.data.Dataset.from_tensor_slices((images, labels)))
+    )
+    kwargs = dict(batch_size=3, resize=10, crop=8, num_classes=3, mixup_alpha=0.3, seed=11)
+    for pipeline in range(pipelines):
+        context = tf.distribute.InputContext(pipelines, pipeline, pipelines)
+        whole = list(data.train_dataset(examples, input_context=context, **kwargs).take(20))
+        for start in (1, 4, 9):  # inside the first, second and a later epoch
+            resumed = data.train_dataset(
+                examples, start_step=start, input_context=context, **kwargs
+            )
+            for (x, y), (x0, y0) in zip(resumed.take(20 - start), whole[start:], strict=True):
+                np.testing.assert_array_equal(x, x0)
+                np.testing.assert_array_equal(y, y0)
+    # Each epoch holds every example once, in a new order.
+    by_index = (
+        data.Examples.from_arrays(images, np.arange(13))
+        if access == "lookup"
+        else data.Examples.from_dataset(tf.data.Dataset.from_tensor_slices((images, np.arange(13))))
+    )
+    one_epoch = data.train_dataset(
+        by_index, batch_size=13, resize=8, crop=8, num_classes=13, mixup_alpha=0.0, seed=2
+    )
+    first, second = (np.argmax(y, 1).tolist() for _, y in one_epoch.take(2))
+    assert sorted(first) == sorted(second) == list(range(13)) and first != second
+
+
 def test_random_flip_is_per_image():
     # A left-bright image: flipped copies are right-bright. About half of them must flip
     # (the official TF2 pipeline flipped every image).

@@ -70,6 +70,87 @@ def test_tfds_source_on_mock_data():
         assert image.shape == (32, 32, 3)
 
 
-def test_tfds_not_prepared(tmp_path):
-    with pytest.raises(ValueError, match="not prepared"):
-        data.load_source("mnist", data_dir=str(tmp_path))
+def test_tfds_not_prepared_with_nodownload_names_the_folder(tmp_path):
+    with pytest.raises(ValueError, match="not prepared") as error:
+        data.load_source("mnist", data_dir=str(tmp_path), download=False)
+    assert f"--data_dir={tmp_path}" in str(error.value) and "--nodownload" in str(error.value)
+    assert not any(tmp_path.iterdir())  # nothing fetched, nothing written
+
+
+class BitKerasTinyShapes(tfds.core.GeneratorBasedBuilder):
+    """A TFDS builder defined here: its "download" makes images, so preparing needs no network."""
+
+    VERSION = tfds.core.Version("1.0.0")
+
+    def _info(self):
+        return tfds.core.DatasetInfo(
+            builder=self,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(10, 10, 3)),
+                    "label": tfds.features.ClassLabel(names=["dark", "light"]),
+                }
+            ),
+            supervised_keys=("image", "label"),
+        )
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate_examples(14, 0), "test": self._generate_examples(6, 100)}
+
+    def _generate_examples(self, count, first):
+        for i in range(first, first + count):
+            yield i, {"image": np.full((10, 10, 3), 20 + 10 * i % 200, np.uint8), "label": i % 2}
+
+
+def test_tfds_downloads_and_prepares_on_first_use_only(tmp_path):
+    name = BitKerasTinyShapes.name
+    lines = []
+    source = data.load_source(name, data_dir=str(tmp_path), out=lines.append)
+    assert lines == [f"Downloading and preparing TFDS dataset {name!r} into {tmp_path} (once) ..."]
+    assert (source.train_size, source.test_size, source.num_classes) == (14, 6, 2)
+    assert source.class_names == ("dark", "light") and source.image_size == (10, 10)
+    assert (tmp_path / name / "1.0.0" / "dataset_info.json").is_file()
+    lines.clear()
+    again = data.load_source(name, data_dir=str(tmp_path), download=False, out=lines.append)
+    assert lines == [] and again.train_size == 14
+    # Read as a stream (records undecoded until the order is fixed): decoded, full epochs.
+    examples = again.train_examples()
+    assert examples.lookup is None and examples.size == 14
+    labels = [int(np.argmax(y)) for y in _labels_of(examples, steps=7)]
+    assert sorted(labels) == sorted(again.train_labels().tolist())
+
+
+def _labels_of(examples, steps):
+    ds = data.train_dataset(
+        examples, batch_size=2, resize=10, crop=10, num_classes=2, mixup_alpha=0.0, seed=0
+    )
+    return np.concatenate([y.numpy() for _, y in ds.take(steps)])
+
+
+def test_tfds_download_failure_names_the_data_set_and_folder(tmp_path, monkeypatch):
+    def offline(self, *args, **kwargs):
+        raise OSError("Failed to resolve 'storage.googleapis.com'")
+
+    monkeypatch.setattr(BitKerasTinyShapes, "download_and_prepare", offline)
+    with pytest.raises(ValueError, match="Could not download and prepare") as error:
+        data.load_source(BitKerasTinyShapes.name, data_dir=str(tmp_path), out=lambda _: None)
+    assert str(tmp_path) in str(error.value) and "storage.googleapis.com" in str(error.value)
+
+
+def test_bad_image_files_are_listed_by_path_or_skipped(tmp_path):
+    _write_images(tmp_path, ["cat", "dog"], 5)
+    bad = [tmp_path / "cat" / "broken.jpg", tmp_path / "dog" / "empty.png"]
+    bad[0].write_text("<html>404 Not Found</html>")
+    bad[1].write_bytes(b"")
+    with pytest.raises(ValueError, match="--skip_bad_images") as error:
+        data.load_source(f"folder:{tmp_path}")
+    message = str(error.value)
+    assert "has 2 file(s) that are not" in message
+    assert all(str(path) in message for path in bad)
+    assert str(tmp_path / "cat" / "0.jpg") not in message
+
+    source = data.load_source(f"folder:{tmp_path}", skip_bad_images=True)
+    assert sorted(source.skipped_files) == sorted(map(str, bad))
+    assert source.train_size + source.test_size == 10
+    images = [x for x, _ in source.train()] + [x for x, _ in source.test()]
+    assert len(images) == 10  # every file left in decodes

@@ -51,7 +51,7 @@ def test_tflite_program_checks_and_writes(tmp_path):
     "program, args, message",
     [
         ("hub.py", ["--model=BiT-M-R50X1"], "Did you mean BiT-M-R50x1"),
-        ("hub.py", ["--model=BiT-M-R50x1", "--resolution=16"], ">= 32"),
+        ("hub.py", ["--model=BiT-M-R50x1", "--resolution=16"], "at least 32"),
         ("hub.py", [f"--model={OFFICIAL_CKPT}"], "pass --resolution"),
         ("tflite.py", ["--model=BiT-M-R50x1", "--output=/no/such/dir/x.tflite"], "does not exist"),
         ("tflite.py", ["--model=BiT-M-R50x1", "--mode=int8"], "needs --representative_dataset"),

@@ -51,3 +51,37 @@ def test_help_lists_the_programs_own_flags_and_a_flag_error_is_one_line():
     print(f"bit-train flag error in {time.monotonic() - start:.1f} s")
     assert bad.returncode != 0 and "--batch_size" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "program", ["tools/train.py", "export/hub.py", "export/tflite.py", "tools/predict.py"]
+)
+def test_programs_parse_their_flags_before_tensorflow_loads(program):
+    import subprocess
+    import sys
+    import time
+
+    from bit_test_utils import REPO
+
+    # Loading a program's module (its flags and everything it imports at the top) must not
+    # load TensorFlow: flag errors come at once, not after TensorFlow's ~7 s start.
+    module = program.replace("/", ".").removesuffix(".py")
+    check = (
+        f"import sys, runpy; sys.path.insert(0, {str(REPO)!r}); "
+        f"runpy.run_path({str(REPO / program)!r}, run_name='not_main'); "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'jax') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert loaded.stdout.strip() == "[]", (module, loaded.stdout, loaded.stderr[-2000:])
+    start = time.monotonic()
+    bad = subprocess.run(
+        [sys.executable, str(REPO / program), "--no_such_flag"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    print(f"{program}: a flag error in {time.monotonic() - start:.2f} s")
+    assert bad.returncode != 0 and "no_such_flag" in bad.stderr

@@ -175,3 +175,61 @@ def test_a_checkpoint_of_another_model_is_one_clear_error(tmp_path):
     (tmp_path / CONFIG_FILE).unlink()  # as after an interrupted run: checkpoints only
     with pytest.raises(ValueError, match=r"does not fit this model \(another run's\?\)"):
         train(_config(tmp_path, steps=2, model="R14x2"), out=lambda _: None)
+
+
+def test_overwrite_deletes_only_the_run_and_starts_over(tmp_path):
+    train(_config(tmp_path, steps=2), out=lambda _: None)
+    (tmp_path / "notes.txt").write_text("mine")  # not the run's: kept
+    with pytest.raises(ValueError, match="--overwrite to delete that run"):
+        train(_config(tmp_path, steps=2, model="R26x1"), out=lambda _: None)
+    lines = []
+    metrics = train(_config(tmp_path, steps=2, model="R26x1", overwrite=True), out=lines.append)
+    assert lines[0] == f"--overwrite: deleted the run in {tmp_path}; starting over."
+    assert f"No checkpoint in {tmp_path / 'checkpoints'}: training from the start." in lines
+    assert metrics["step"] == 2 and (tmp_path / "notes.txt").read_text() == "mine"
+    record = json.loads((tmp_path / CONFIG_FILE).read_text())
+    assert record["config"]["model"] == "R26x1"
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == sorted(
+        ["checkpoint", "ckpt-2.index", "ckpt-2.data-00000-of-00001"]
+    )
+
+
+def test_another_keras_backend_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    with pytest.raises(ValueError, match=r"needs KERAS_BACKEND=tensorflow; .* here is 'jax'"):
+        train(_config(tmp_path / "run"), out=lambda _: None)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_resumed_run_ends_with_the_uninterrupted_runs_weights(tmp_path, monkeypatch):
+    # Stopped after step 4 of 9, then resumed: the same batches, the same updates, bit for
+    # bit on one CPU. 20 examples in batches of 8 (few-shot), so the stop falls inside the
+    # second epoch; MixUp and flips on, so every random draw is covered.
+    import functools
+
+    from bit_keras.training import loop
+
+    monkeypatch.setattr(loop, "Progress", functools.partial(loop.Progress, every_seconds=0))
+    options = dict(
+        steps=9, checkpoint_every=100, log_every=1, mixup_alpha=0.2, examples_per_class=2
+    )
+    whole, whole_model = train(
+        _config(tmp_path / "whole", **options), out=lambda _: None, return_model=True
+    )
+    import signal
+
+    from bit_keras.training.interrupts import TrainingInterrupted
+
+    def stop_after_step_4(line):
+        if line.startswith("step 4/"):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted) as caught:
+        train(_config(tmp_path / "split", **options), out=stop_after_step_4)
+    assert caught.value.step == 4
+    resumed, resumed_model = train(
+        _config(tmp_path / "split", **options), out=lambda _: None, return_model=True
+    )
+    assert resumed["loss_history"] == {s: whole["loss_history"][s] for s in range(5, 10)}
+    for a, b in zip(whole_model.get_weights(), resumed_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -2,14 +2,18 @@
 
 import json
 import os
+import random
 import re
 import signal
 import subprocess
 import sys
 import time
 
+import keras
+import numpy as np
 import pytest
 
+import bit_keras.layers  # noqa: F401  (registers the layers for keras.saving.load_model)
 from bit_test_utils import REPO
 
 STEPS = 30
@@ -63,34 +67,47 @@ def _finish(logdir):
     return result.stdout
 
 
-def test_sigkill_mid_run_resumes_at_the_last_checkpoint(tmp_path):
-    def past_second_checkpoint(_):
-        return (tmp_path / "checkpoints" / "ckpt-10.index").exists()
+def test_sigkill_at_a_random_step_resumes_and_ends_with_the_uninterrupted_weights(tmp_path):
+    killed = tmp_path / "killed"
+    after = 5 * random.Random().randint(1, 4)  # a checkpoint, then a kill a few steps later
+    print(f"SIGKILL after the checkpoint at step {after}")
 
-    _, status = _kill_when(tmp_path, past_second_checkpoint)
+    def past_checkpoint(_):
+        return (killed / "checkpoints" / f"ckpt-{after}.index").exists()
+
+    _, status = _kill_when(killed, past_checkpoint)
     assert status == -signal.SIGKILL
-    assert not (tmp_path / "model.keras").exists()
+    assert not (killed / "model.keras").exists()
     checkpoints = sorted(
         int(f.split("-")[1].split(".")[0])
-        for f in os.listdir(tmp_path / "checkpoints")
+        for f in os.listdir(killed / "checkpoints")
         if f.endswith(".index")
     )
     last = checkpoints[-1]
-    assert 10 <= last < STEPS
+    assert after <= last < STEPS
 
-    output = _finish(tmp_path)
-    assert f"Resumed from {tmp_path / 'checkpoints' / f'ckpt-{last}'} at step {last}." in output
+    output = _finish(killed)
+    assert f"Resumed from {killed / 'checkpoints' / f'ckpt-{last}'} at step {last}." in output
     assert f"starting at step {last}." in output
     steps = [line for line in output.splitlines() if line.startswith("step ")]
     assert steps[0].startswith(f"step {last + 1}/{STEPS}") and steps[-1].startswith(
         f"step {STEPS}/{STEPS}"
     )
-    record = json.loads((tmp_path / "config.json").read_text())
-    history = {int(step): loss for step, loss in record["metrics"]["loss_history"].items()}
-    assert min(history) == last + 1 and max(history) == STEPS  # no step trained twice
+    record = json.loads((killed / "config.json").read_text())
+    history = record["metrics"]["loss_history"]
+    assert min(map(int, history)) == last + 1 and max(map(int, history)) == STEPS  # once each
     assert record["metrics"]["step"] == STEPS
-    # The loss goes on from where it stopped (the restored model), not from a fresh start.
-    assert abs(history[last + 1] - history[STEPS]) < 1.0
+    # The same command run without a break: the same losses, the same weights, bit for bit.
+    _finish(tmp_path / "whole")
+    whole = json.loads((tmp_path / "whole" / "config.json").read_text())["metrics"]
+    assert history == {s: loss for s, loss in whole["loss_history"].items() if int(s) > last}
+    assert record["metrics"]["test_accuracy"] == whole["test_accuracy"]
+    weights = [
+        keras.saving.load_model(d / "model.keras").get_weights()
+        for d in (killed, tmp_path / "whole")
+    ]
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_sigkill_before_the_first_checkpoint_starts_over(tmp_path):
