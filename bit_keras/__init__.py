@@ -23,28 +23,36 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from bit_keras.lazy_names import lazy_names
 
 __version__ = "0.1.0"
 
-# Public name -> the module that defines it.
-_EXPORTS = {
-    "BiTResNetV2": "bit_keras.models",
-    "CheckpointError": "bit_keras.checkpoint",
-    "PreActBottleneck": "bit_keras.layers",
-    "StdConv2D": "bit_keras.layers",
-    "convert_checkpoint": "bit_keras.pretrained",
-    "create_model": "bit_keras.pretrained",
-    "decode_predictions": "bit_keras.predictions",
-    "get_model_info": "bit_keras.pretrained",
-    "list_models": "bit_keras.pretrained",
-    "load_official_weights": "bit_keras.checkpoint",
-    "model_from_checkpoint": "bit_keras.pretrained",
-    "model_table": "bit_keras.pretrained",
-    "preprocess_input": "bit_keras.preprocessing",
-}
-_SUBPACKAGES = ("applications", "checkpoint", "layers", "models", "pretrained")
+# Public name -> the module that defines it (or is it).
+__getattr__, __dir__ = lazy_names(
+    globals(),
+    {
+        "applications": "bit_keras.applications",
+        "checkpoint": "bit_keras.checkpoint",
+        "layers": "bit_keras.layers",
+        "models": "bit_keras.models",
+        "pretrained": "bit_keras.pretrained",
+        "BiTResNetV2": "bit_keras.models",
+        "CheckpointError": "bit_keras.checkpoint",
+        "PreActBottleneck": "bit_keras.layers",
+        "StdConv2D": "bit_keras.layers",
+        "convert_checkpoint": "bit_keras.pretrained",
+        "create_model": "bit_keras.pretrained",
+        "decode_predictions": "bit_keras.predictions",
+        "get_model_info": "bit_keras.pretrained",
+        "list_models": "bit_keras.pretrained",
+        "load_official_weights": "bit_keras.checkpoint",
+        "model_from_checkpoint": "bit_keras.pretrained",
+        "model_table": "bit_keras.pretrained",
+        "preprocess_input": "bit_keras.preprocessing",
+    },
+)
 
 __all__ = [
     "BiTResNetV2",
@@ -66,20 +74,6 @@ __all__ = [
     "preprocess_input",
     "pretrained",
 ]
-
-
-def __getattr__(name: str):
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"bit_keras.{name}")
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value  # once
-        return value
-    raise AttributeError(f"module 'bit_keras' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
 
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors

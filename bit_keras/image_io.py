@@ -46,6 +46,11 @@ def decode_image(data: tf.Tensor) -> tf.Tensor:
     return tf.io.decode_image(data, channels=3, expand_animations=False, dtype=tf.uint8)
 
 
+def read_image(path) -> tf.Tensor:
+    """Reads and decodes an image file (`decode_image`); a string tensor works in graphs."""
+    return decode_image(tf.io.read_file(path))
+
+
 def load_image(path: str | os.PathLike, size: int | tuple[int, int]) -> np.ndarray:
     """Reads a JPEG, PNG, GIF or BMP file as RGB and resizes it (bilinear, antialiased).
 
@@ -66,7 +71,7 @@ def load_image(path: str | os.PathLike, size: int | tuple[int, int]) -> np.ndarr
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No image file at {path!r}.")
     try:
-        image = decode_image(tf.io.read_file(path))
+        image = read_image(path)
     except (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError) as e:
         raise ValueError(f"{path!r} is not a readable JPEG, PNG, GIF or BMP image.") from e
     return resize(image.numpy(), size)

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras.data.pipeline import Examples
-from bit_keras.image_io import IMAGE_EXTENSIONS, decode_image, image_format
+from bit_keras.image_io import IMAGE_EXTENSIONS, image_format, read_image
 
 # The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
 DIGITS_TEST_FRACTION = 0.2
@@ -167,13 +167,13 @@ def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
         )
     if not len(train_files) or not len(test_files):
         raise ValueError(f"Dataset folder {path!r} needs images in both splits.")
-    image_size = tuple(decode_image(tf.io.read_file(train_files[0])).shape[:2])
+    image_size = tuple(read_image(train_files[0]).shape[:2])
 
     def split(files, labels):
         def build():
             ds = tf.data.Dataset.from_tensor_slices((files, labels))
             return ds.map(
-                lambda f, y: (_read_image(f), y),
+                lambda f, y: (read_image(f), y),
                 num_parallel_calls=tf.data.AUTOTUNE,
                 deterministic=True,
             )
@@ -189,14 +189,10 @@ def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
         lambda: train_labels,
         split(train_files, train_labels),
         split(test_files, test_labels),
-        lambda: Examples.from_arrays(train_files, train_labels, decode=_read_image),
+        lambda: Examples.from_arrays(train_files, train_labels, decode=read_image),
         tuple(classes),
         tuple(bad) if skip_bad_images else (),
     )
-
-
-def _read_image(path: tf.Tensor) -> tf.Tensor:
-    return decode_image(tf.io.read_file(path))
 
 
 def _bad_images(files: np.ndarray) -> list[str]:
@@ -322,10 +318,11 @@ def tfds_source(
             return builder.info.splits[split_name].num_examples
         return int(split(split_name, skip)().reduce(0, lambda n, _: n + 1))  # e.g. mock data
 
+    train_size = size("train")
     decode_image_feature = builder.info.features[image_key].decode_example
 
     def train_examples():
-        return Examples(size("train"), stream=split("train", skip), decode=decode_image_feature)
+        return Examples(train_size, stream=split("train", skip), decode=decode_image_feature)
 
     shape = builder.info.features[image_key].shape
     if shape[0] is None or shape[1] is None:
@@ -335,7 +332,7 @@ def tfds_source(
         name,
         num_classes,
         (int(shape[0]), int(shape[1])),
-        size("train"),
+        train_size,
         size(test_split),
         train_labels,
         split("train"),

@@ -19,26 +19,30 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from bit_keras.lazy_names import lazy_names
 
 # Public name -> its module; loaded on first use, so the export programs parse their flags
 # before TensorFlow loads.
-_EXPORTS = {
-    "ExportCheckError": "bit_keras.export.errors",
-    "HubExport": "bit_keras.export.hub_saved_model",
-    "ModelSource": "bit_keras.export.model_source",
-    "ModelSpec": "bit_keras.export.model_source",
-    "SampleImages": "bit_keras.export.sample_images",
-    "TFLiteReport": "bit_keras.export.tflite",
-    "check_model_spec": "bit_keras.export.model_source",
-    "dataset_images": "bit_keras.export.sample_images",
-    "export_hub_saved_model": "bit_keras.export.hub_saved_model",
-    "export_tflite": "bit_keras.export.tflite",
-    "fold_weight_standardization": "bit_keras.export.fold",
-    "load_model_source": "bit_keras.export.model_source",
-    "synthetic_images": "bit_keras.export.sample_images",
-}
+__getattr__, __dir__ = lazy_names(
+    globals(),
+    {
+        "ExportCheckError": "bit_keras.export.errors",
+        "HubExport": "bit_keras.export.hub_saved_model",
+        "ModelSource": "bit_keras.export.model_source",
+        "ModelSpec": "bit_keras.export.model_source",
+        "SampleImages": "bit_keras.export.sample_images",
+        "TFLiteReport": "bit_keras.export.tflite",
+        "check_model_spec": "bit_keras.export.model_source",
+        "dataset_images": "bit_keras.export.sample_images",
+        "export_hub_saved_model": "bit_keras.export.hub_saved_model",
+        "export_tflite": "bit_keras.export.tflite",
+        "fold_weight_standardization": "bit_keras.export.fold",
+        "load_model_source": "bit_keras.export.model_source",
+        "synthetic_images": "bit_keras.export.sample_images",
+    },
+)
 
 __all__ = [
     "ExportCheckError",
@@ -55,18 +59,6 @@ __all__ = [
     "load_model_source",
     "synthetic_images",
 ]
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'bit_keras.export' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
 
 
 if TYPE_CHECKING:

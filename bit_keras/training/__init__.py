@@ -7,32 +7,23 @@ lazily, so that `bit-train` parses its flags before TensorFlow loads.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
-_EXPORTS = {
-    "ResolvedConfig": "bit_keras.training.config",
-    "TrainConfig": "bit_keras.training.config",
-    "resolve": "bit_keras.training.config",
-    "train": "bit_keras.training.loop",
-    "make_strategy": "bit_keras.training.strategy",
-}
+from bit_keras.lazy_names import lazy_names
+
+__getattr__, __dir__ = lazy_names(
+    globals(),
+    {
+        "ResolvedConfig": "bit_keras.training.config",
+        "TrainConfig": "bit_keras.training.config",
+        "hyperrule": "bit_keras.training.hyperrule",
+        "make_strategy": "bit_keras.training.strategy",
+        "resolve": "bit_keras.training.config",
+        "train": "bit_keras.training.loop",
+    },
+)
 
 __all__ = ["ResolvedConfig", "TrainConfig", "hyperrule", "make_strategy", "resolve", "train"]
-
-
-def __getattr__(name: str):
-    if name == "hyperrule":
-        return importlib.import_module("bit_keras.training.hyperrule")
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'bit_keras.training' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
 
 
 if TYPE_CHECKING:

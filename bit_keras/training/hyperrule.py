@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from bit_keras.lazy_names import lazy_names
+
 # Images with an area below 96x96 are resized to 160 and cropped to 128; larger ones are
 # resized to 512 and cropped to 480.
 SMALL_IMAGE_AREA = 96 * 96
@@ -94,11 +96,6 @@ def learning_rate(step: int, base_lr: float, sched: Schedule) -> float:
     return base_lr * DECAY_FACTOR ** sum(step > boundary for boundary in sched.decay_steps)
 
 
-def __getattr__(name: str):
-    # The Keras schedule lives beside the rule so that the rule itself (and the bit-train
-    # flags built on it) loads without Keras and TensorFlow.
-    if name == "BiTLearningRate":
-        from bit_keras.training.lr_schedule import BiTLearningRate
-
-        return BiTLearningRate
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The Keras schedule lives beside the rule, so that the rule itself (and the bit-train flags
+# built on it) loads without Keras and TensorFlow.
+__getattr__, _ = lazy_names(globals(), {"BiTLearningRate": "bit_keras.training.lr_schedule"})

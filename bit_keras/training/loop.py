@@ -60,13 +60,13 @@ def check_logdir(config: TrainConfig) -> None:
         existing = os.path.dirname(existing)
     if existing == logdir and not os.path.isdir(logdir):
         raise ValueError(f"--logdir {logdir!r} is a file, not a folder: pass a new --logdir.")
-    if config.overwrite:
-        return  # the run there is deleted before this one starts
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(
             f"--logdir {logdir!r} cannot be written ({existing!r} is not writable): pass a "
             "folder you can write to."
         )
+    if config.overwrite:
+        return  # the run there is deleted before this one starts
     record_path = os.path.join(logdir, CONFIG_FILE)
     if not os.path.isfile(record_path):
         return

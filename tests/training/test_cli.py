@@ -1,11 +1,16 @@
 """The bit-train flags: one per TrainConfig field, with TrainConfig's defaults."""
 
 import dataclasses
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 from absl import flags
 
 from bit_keras.training import TrainConfig, cli
+from bit_test_utils import REPO
 
 
 def test_every_field_is_a_flag_with_its_default():
@@ -23,33 +28,37 @@ def test_logdir_is_required():
         TrainConfig(model="R14x1")
 
 
-def test_help_lists_the_programs_own_flags_and_a_flag_error_is_one_line():
-    import os
-    import subprocess
-    import sys
-    import time
-
-    from bit_test_utils import REPO
-
+def _flag_error(program: str, *args: str) -> subprocess.CompletedProcess:
+    """Runs a program expected to stop at its flags; prints how long that took."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    program = [sys.executable, str(REPO / "tools" / "train.py")]
-    result = subprocess.run(
-        [*program, "--help"], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-    listed = {line.split(":")[0].strip() for line in result.stdout.splitlines()}
-    for name in ("--model", "--logdir", "--dataset", "--checkpoint_every", "--[no]jit_compile"):
-        assert name in listed, result.stdout[-2000:]
     start = time.monotonic()
-    bad = subprocess.run(
-        [*program, "--logdir=/tmp/x", "--batch_size=zero"],
+    result = subprocess.run(
+        [sys.executable, str(REPO / program), *args],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
         check=False,
     )
-    print(f"bit-train flag error in {time.monotonic() - start:.1f} s")
-    assert bad.returncode != 0 and "--batch_size" in bad.stderr
+    print(f"{program}: a flag error in {time.monotonic() - start:.2f} s")
+    assert result.returncode != 0, result.stdout[-2000:]
+    return result
+
+
+def test_help_lists_the_programs_own_flags_and_a_flag_error_is_one_line():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "train.py"), "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=120,
+        check=False,
+    )
+    listed = {line.split(":")[0].strip() for line in result.stdout.splitlines()}
+    for name in ("--model", "--logdir", "--dataset", "--checkpoint_every", "--[no]jit_compile"):
+        assert name in listed, result.stdout[-2000:]
+    bad = _flag_error("tools/train.py", "--logdir=/tmp/x", "--batch_size=zero")
+    assert "--batch_size" in bad.stderr
     assert "Traceback" not in bad.stderr
 
 
@@ -57,15 +66,8 @@ def test_help_lists_the_programs_own_flags_and_a_flag_error_is_one_line():
     "program", ["tools/train.py", "export/hub.py", "export/tflite.py", "tools/predict.py"]
 )
 def test_programs_parse_their_flags_before_tensorflow_loads(program):
-    import subprocess
-    import sys
-    import time
-
-    from bit_test_utils import REPO
-
     # Loading a program's module (its flags and everything it imports at the top) must not
     # load TensorFlow: flag errors come at once, not after TensorFlow's ~7 s start.
-    module = program.replace("/", ".").removesuffix(".py")
     check = (
         f"import sys, runpy; sys.path.insert(0, {str(REPO)!r}); "
         f"runpy.run_path({str(REPO / program)!r}, run_name='not_main'); "
@@ -74,14 +76,5 @@ def test_programs_parse_their_flags_before_tensorflow_loads(program):
     loaded = subprocess.run(
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True
     )
-    assert loaded.stdout.strip() == "[]", (module, loaded.stdout, loaded.stderr[-2000:])
-    start = time.monotonic()
-    bad = subprocess.run(
-        [sys.executable, str(REPO / program), "--no_such_flag"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    print(f"{program}: a flag error in {time.monotonic() - start:.2f} s")
-    assert bad.returncode != 0 and "no_such_flag" in bad.stderr
+    assert loaded.stdout.strip() == "[]", (program, loaded.stdout, loaded.stderr[-2000:])
+    assert "no_such_flag" in _flag_error(program, "--no_such_flag").stderr

@@ -189,6 +189,9 @@ def test_overwrite_deletes_only_the_run_and_starts_over(tmp_path):
     assert metrics["step"] == 2 and (tmp_path / "notes.txt").read_text() == "mine"
     record = json.loads((tmp_path / CONFIG_FILE).read_text())
     assert record["config"]["model"] == "R26x1"
+    # --overwrite does not excuse a logdir that cannot be written (below a file here).
+    with pytest.raises(ValueError, match="cannot be written"):
+        train(_config(tmp_path / "notes.txt" / "run", overwrite=True), out=lambda _: None)
     assert sorted(os.listdir(tmp_path / "checkpoints")) == sorted(
         ["checkpoint", "ckpt-2.index", "ckpt-2.data-00000-of-00001"]
     )
