@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from keras import ops
 
@@ -25,6 +27,12 @@ def preprocess_input(x):
         if not np.issubdtype(x.dtype, np.floating):
             x = x.astype(np.float32)
         return x / np.asarray(127.5, x.dtype) - np.asarray(1.0, x.dtype)
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and tf.is_tensor(x):
+        # tf.data pipelines hand over TensorFlow tensors under every Keras backend.
+        if not x.dtype.is_floating:
+            x = tf.cast(x, tf.float32)
+        return x / 127.5 - 1.0
     if not ops.is_tensor(x):
         raise TypeError(
             f"preprocess_input expects a NumPy array or a tensor. Received: {type(x).__name__}"

@@ -26,5 +26,11 @@ def readme_bash_lines(text: str | None = None) -> list[str]:
     ]
 
 
+def readme_python_blocks(text: str | None = None) -> list[str]:
+    """The README's python code blocks (or those of `text`)."""
+    text = (REPO / "README.md").read_text() if text is None else text
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
 def ceil_div(n: int, d: int) -> int:
     return -(-n // d)

@@ -1,4 +1,8 @@
-"""Shared fixtures: the official-layout checkpoint and its reference outputs in ../shared."""
+"""Shared fixtures: the official-layout checkpoint and its reference outputs in ../shared.
+
+Also marks the model core's tests `all_backends`: the README's test command runs them a
+second time under `KERAS_BACKEND=jax`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,25 @@ import numpy as np
 import pytest
 
 from bit_test_utils import OFFICIAL_CKPT, REFERENCE_IO
+
+TESTS = pathlib.Path(__file__).parent
+# The model core, which runs under every Keras backend (README "Backends"); training and the
+# exporters are TensorFlow programs.
+ALL_BACKENDS = (
+    "layers",
+    "models",
+    "checkpoint",
+    "pretrained",
+    "test_preprocessing.py",
+    "test_predictions.py",
+    "test_backends.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.relative_to(TESTS).parts[0] in ALL_BACKENDS:
+            item.add_marker(pytest.mark.all_backends)
 
 
 @pytest.fixture(scope="session")

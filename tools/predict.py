@@ -53,8 +53,9 @@ def main(argv: list[str]) -> None:
     logits = model.predict(bit_keras.preprocess_input(image[None]), verbose=0)
     print(f"Model: {model.name} from {path} ({model.count_params():,} parameters)")
     print(f"Image: {what}, {resolution}x{resolution}")
-    print(f"Top {_TOP.value} (logits):")
-    for rank, (class_id, name, score) in enumerate(top_classes(logits, _TOP.value)[0], 1):
+    rows = top_classes(logits, _TOP.value)[0]  # at most as many as the head has classes
+    print(f"Top {len(rows)} of {logits.shape[-1]:,} classes (logits):")
+    for rank, (class_id, name, score) in enumerate(rows, 1):
         print(f"  {rank}. {score:9.4f}  {class_id}  {name}")
 
 

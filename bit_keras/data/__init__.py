@@ -10,6 +10,7 @@ from bit_keras.data.pipeline import (
     eval_steps,
     few_shot_indices,
     select,
+    test_dataset,
     train_dataset,
 )
 from bit_keras.data.sources import (
@@ -30,6 +31,7 @@ __all__ = [
     "folder_source",
     "load_source",
     "select",
+    "test_dataset",
     "tfds_source",
     "train_dataset",
 ]

@@ -19,6 +19,8 @@ from bit_keras.preprocessing import preprocess_input
 
 # Examples held in the shuffle buffer of data read as a stream (records, before decoding).
 SHUFFLE_BUFFER = 10_000
+# TensorFlow's own graph-level seed when no global seed is set (random_seed.DEFAULT_GRAPH_SEED).
+_SHUFFLE_GRAPH_SEED = 87654321
 # What each key derived from the seed is for (see `_key`).
 _ORDER, _EXAMPLE, _MIXUP = 0, 1, 2
 
@@ -127,6 +129,12 @@ class Examples:
                 seed = tf.random.stateless_uniform(
                     [], tf.stack([tf.constant(key, tf.int64), e]), None, None, tf.int64
                 )
+                if not tf.executing_eagerly():  # tracing: sets this function's graph only
+                    # `shuffle` pairs its seed with the graph-level seed, which is the global
+                    # seed (`keras.utils.set_random_seed`). Pinned, the order depends on
+                    # (key, epoch) alone; unpinned, a global seed of 0 made TensorFlow
+                    # compare the seed tensor to 0 in Python and fail.
+                    tf.random.set_seed(_SHUFFLE_GRAPH_SEED)
                 shuffled = records.shuffle(buffer, seed=seed, reshuffle_each_iteration=False)
                 return shuffled.skip(tf.where(e == first_epoch, offset, tf.constant(0, tf.int64)))
 
@@ -301,14 +309,42 @@ def eval_dataset(
     padding = batches * batch_size - shard_size
 
     def prepare(image, label):
-        image = preprocess_input(tf.image.resize(image, (crop, crop)))
-        return image, label, tf.constant(1.0)
+        return _eval_image(image, crop), label, tf.constant(1.0)
 
     dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     filler = tf.data.Dataset.from_tensors(
         (tf.zeros((crop, crop, 3)), tf.constant(0, tf.int64), tf.constant(0.0))
     ).repeat(padding)
     return dataset.concatenate(filler).batch(batch_size, drop_remainder=True).prefetch(2)
+
+
+def _eval_image(image, crop: int):
+    return preprocess_input(tf.image.resize(image, (crop, crop)))
+
+
+def test_dataset(
+    dataset: tf.data.Dataset, *, batch_size: int, crop: int, num_classes: int
+) -> tf.data.Dataset:
+    """Test batches for Keras' `fit` (`validation_data`) and `evaluate`.
+
+    The images are prepared as `eval_dataset` prepares them and the labels are one-hot, as
+    `train_dataset` yields them, so one compiled loss and metric serve both.
+
+    Args:
+        dataset: A finite `tf.data.Dataset` of `(image uint8, label int64)`.
+        batch_size: Examples per batch; the last batch may be smaller.
+        crop: Images are resized to `crop` x `crop`.
+        num_classes: For one-hot labels.
+
+    Returns:
+        Batches `(images float32 [-1, 1] (B, crop, crop, 3), one-hot labels (B, K))`.
+    """
+
+    def prepare(image, label):
+        return _eval_image(image, crop), tf.one_hot(label, num_classes)
+
+    dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def eval_steps(size: int, batch_size: int, pipelines: int = 1, replicas: int = 1) -> int:

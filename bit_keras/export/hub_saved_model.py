@@ -21,10 +21,11 @@ import tensorflow as tf
 
 from bit_keras import image_io
 from bit_keras.atomic_write import save_atomically, save_directory_atomically
+from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.export import serving
 from bit_keras.export.errors import ExportCheckError
 from bit_keras.export.model_card import CardFacts, model_card
-from bit_keras.export.model_source import ModelSource
+from bit_keras.export.model_source import EXPORTERS, ModelSource
 
 SERVING_DEFAULT = "serving_default"
 SERVING_BYTES = "serving_bytes"
@@ -129,6 +130,7 @@ def export_hub_saved_model(
         FileExistsError: a target exists and `overwrite` is False.
         ExportCheckError: the restored SavedModel's outputs differ from the Keras model's.
     """
+    require_tensorflow_backend(EXPORTERS)
     output = os.path.abspath(output).rstrip(os.sep)
     targets = [output, *(bundle_paths(output) if bundle else ())]
     taken = [t for t in targets if os.path.lexists(t)]

@@ -14,7 +14,11 @@ import os
 import keras
 
 from bit_keras import pretrained
+from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.predictions import class_ids, class_names
+
+# The subject of the error under another Keras backend (`require_tensorflow_backend`).
+EXPORTERS = "The exporters write TensorFlow SavedModels and TFLite files and"
 
 # A run's record beside its `model.keras` (written by `bit_keras.training`).
 RUN_CONFIG_FILE = "config.json"
@@ -94,11 +98,7 @@ def check_model_spec(source: str, resolution: int | None = None) -> ModelSpec:
 
 def load_model_source(spec: ModelSpec) -> ModelSource:
     """Builds (and for published names downloads once) the model a `ModelSpec` names."""
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(
-            "The exporters write TensorFlow SavedModels and TFLite files and need the "
-            f"TensorFlow backend. Received: KERAS_BACKEND={keras.backend.backend()!r}"
-        )
+    require_tensorflow_backend(EXPORTERS)
     if spec.kind == "keras":
         try:
             model = keras.saving.load_model(spec.source)

@@ -18,10 +18,11 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras.atomic_write import save_atomically
+from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.export import litert, serving
 from bit_keras.export.errors import ExportCheckError
 from bit_keras.export.fold import fold_weight_standardization
-from bit_keras.export.model_source import ModelSource
+from bit_keras.export.model_source import EXPORTERS, ModelSource
 from bit_keras.export.sample_images import SampleImages
 
 MODES = ("float32", "float16", "dynamic_int8", "int8")
@@ -236,6 +237,7 @@ def export_tflite(
         FileExistsError: `output` exists and `overwrite` is False.
         ExportCheckError: the file fails its check; nothing is written.
     """
+    require_tensorflow_backend(EXPORTERS)
     output = os.path.abspath(output)
     if os.path.lexists(output) and not overwrite:
         raise FileExistsError(f"{output!r} exists; pass overwrite=True to replace it.")

@@ -1,10 +1,14 @@
 """`keras.applications`-style constructors, one per published BiT model and weight set.
 
-Each takes the `keras.applications` arguments and defaults to its official checkpoint:
+Each takes the `keras.applications` arguments, with their defaults (a softmax head), and
+defaults to its official checkpoint:
 
     model = bit_keras.applications.BiT_M_R50x1()                # ImageNet-21k, 21,843 classes
     model = bit_keras.applications.BiT_M_R50x1(classes=10)      # new zero head for transfer
     features = bit_keras.applications.BiT_S_R101x1(include_top=False, pooling="avg")
+
+`bit_keras.create_model` builds the same models but returns logits, as timm and the official
+code do.
 """
 
 from __future__ import annotations
@@ -31,12 +35,20 @@ _DOC = """Instantiates {name}: {description}.
         pooling: With `include_top=False`: `None` (4D features), `"avg"` or `"max"`.
         classes: Head size; {classes} loads the checkpoint's head, any other size gets a new
             zero-initialised head (BiT's transfer recipe).
-        classifier_activation: Activation of the head; `None` (default) returns logits.
+        classifier_activation: Activation of the head: `"softmax"` (default, as in
+            `keras.applications`: probabilities, for Keras' string losses such as
+            `"sparse_categorical_crossentropy"`), or `None` for BiT's raw logits (then use
+            `from_logits=True`). With the checkpoint's own head, only `None` and `"softmax"`;
+            a new head (other `classes`) takes any activation.
         name: Name of the model.
 
     Returns:
         A functional `keras.Model`. Inputs are RGB images scaled by
         `bit_keras.preprocess_input` to [-1, 1].
+
+    Raises:
+        ValueError: a `weights` value it cannot use, a bad `pooling` or `classes`, or an
+            activation other than `None` or `"softmax"` on the checkpoint's own head.
     """
 
 
@@ -50,9 +62,19 @@ def _application(official_name: str) -> Callable[..., keras.Model]:
         input_shape=None,
         pooling: str | None = None,
         classes: int = info.classes,
-        classifier_activation=None,
+        classifier_activation="softmax",
         name: str = info.keras_name,
     ) -> keras.Model:
+        pretrained_head = include_top and weights is not None and classes == info.classes
+        if pretrained_head and classifier_activation not in (None, "softmax"):
+            # keras.applications' rule (imagenet_utils.validate_activation): a loaded head was
+            # trained with a softmax.
+            raise ValueError(
+                "Only `None` and `softmax` activations are allowed for the "
+                "`classifier_activation` argument when using pretrained weights with their own "
+                f"head ({info.classes:,} classes); pass `classes` for a new head. "
+                f"Received: classifier_activation={classifier_activation!r}"
+            )
         return create_model(
             official_name,
             weights=weights,

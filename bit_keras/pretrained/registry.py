@@ -301,7 +301,9 @@ def create_model(
 ) -> keras.Model:
     """Creates a BiT model: a published one by its official name, or a bare architecture.
 
-    Like timm and the official code, it returns logits (`classifier_activation=None`).
+    Like timm and the official code, it returns logits (`classifier_activation=None`): train
+    it with `from_logits=True` losses. The `bit_keras.applications` constructors build the same
+    models with `keras.applications`' default, a softmax head.
 
     Args:
         name: Official name, see `list_models()`, e.g. `"BiT-M-R50x1"`; or an architecture,
@@ -316,7 +318,8 @@ def create_model(
         pooling: Without the top: `None`, `"avg"` or `"max"`.
         classes: Head size; defaults to the checkpoint's (1,000 for an architecture). Another
             size gets a new zero-initialised head (BiT's transfer recipe).
-        classifier_activation: Activation of the head; `None` returns logits.
+        classifier_activation: Activation of the head: `None` (default) returns logits,
+            `"softmax"` probabilities.
         model_name: Keras name of the model; defaults to the name in snake case.
 
     Returns:

@@ -134,20 +134,23 @@ def resolve(
     config: TrainConfig, train_size: int, test_size: int, num_classes: int, image_size
 ) -> ResolvedConfig:
     """Applies BiT-HyperRule to a data set, then the config's overrides."""
-    rule_resize, rule_crop = hyperrule.resolution(image_size)
-    crop = config.crop or (rule_crop if config.resize is None else min(rule_crop, config.resize))
-    resize = config.resize or max(rule_resize, crop)
-    sched = hyperrule.schedule(train_size)
-    if config.steps is not None:
-        sched = sched.scaled(config.steps)
-    alpha = hyperrule.mixup_alpha(train_size) if config.mixup_alpha is None else config.mixup_alpha
+    rule = hyperrule.settings(
+        train_size,
+        image_size,
+        config.batch_size,
+        base_lr=config.base_lr,
+        steps=config.steps,
+        resize=config.resize,
+        crop=config.crop,
+        mixup_alpha=config.mixup_alpha,
+    )
     return ResolvedConfig(
         train_size=train_size,
         test_size=test_size,
         num_classes=num_classes,
-        resize=resize,
-        crop=crop,
-        schedule=sched,
-        mixup_alpha=alpha,
-        learning_rate=hyperrule.base_learning_rate(config.batch_size, config.base_lr),
+        resize=rule.resize,
+        crop=rule.crop,
+        schedule=rule.schedule,
+        mixup_alpha=rule.mixup_alpha,
+        learning_rate=rule.learning_rate,
     )

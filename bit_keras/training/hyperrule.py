@@ -1,7 +1,9 @@
 """BiT-HyperRule: the one fixed fine-tuning recipe of BiT, as small pure functions.
 
 Kolesnikov et al., Big Transfer (BiT), Section 3.3, https://arxiv.org/abs/1912.11370, and
-big_transfer's bit_hyperrule.py. Every value can be overridden by the caller.
+big_transfer's bit_hyperrule.py. Every value can be overridden by the caller. `settings`
+applies the whole rule to a training set; `bit-train` (`config.resolve`) and Keras' `fit`
+(`fit.fit_recipe`) both take their numbers from it.
 """
 
 from __future__ import annotations
@@ -94,6 +96,76 @@ def learning_rate(step: int, base_lr: float, sched: Schedule) -> float:
     if step < sched.warmup_steps:
         return base_lr * step / sched.warmup_steps
     return base_lr * DECAY_FACTOR ** sum(step > boundary for boundary in sched.decay_steps)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What BiT-HyperRule resolves a training set and a batch size to, after any overrides.
+
+    Attributes:
+        batch_size: Global batch size.
+        resize: Images are resized to `resize` x `resize` ...
+        crop: ... then randomly cropped to `crop` x `crop`; also the evaluation size.
+        schedule: Steps of warm-up, decay and in all.
+        mixup_alpha: MixUp's alpha (0.0: no MixUp).
+        learning_rate: The learning rate after warm-up, scaled to `batch_size`.
+    """
+
+    batch_size: int
+    resize: int
+    crop: int
+    schedule: Schedule
+    mixup_alpha: float
+    learning_rate: float
+
+    @property
+    def steps(self) -> int:
+        """Training steps in all."""
+        return self.schedule.total_steps
+
+
+_rule_mixup_alpha = mixup_alpha  # `settings` has an argument of that name
+
+
+def settings(
+    train_size: int,
+    image_size: tuple[int, int],
+    batch_size: int,
+    *,
+    base_lr: float = BASE_LR,
+    steps: int | None = None,
+    resize: int | None = None,
+    crop: int | None = None,
+    mixup_alpha: float | None = None,
+) -> Settings:
+    """BiT-HyperRule for a training set, with optional overrides (None: the rule's value).
+
+    Args:
+        train_size: Examples in the training set.
+        image_size: (height, width) of its images.
+        batch_size: Global batch size.
+        base_lr: Learning rate at batch 512, scaled linearly to `batch_size`.
+        steps: Total steps; the rule's schedule is stretched or shrunk to it.
+        resize: Resize before the random crop (at least `crop`).
+        crop: Training crop and evaluation size; alone, it also caps the rule's crop.
+        mixup_alpha: MixUp's alpha.
+    """
+    rule_resize, rule_crop = resolution(image_size)
+    crop = crop or (rule_crop if resize is None else min(rule_crop, resize))
+    resize = resize or max(rule_resize, crop)
+    if crop > resize:
+        raise ValueError(f"`crop` ({crop}) must not exceed `resize` ({resize}).")
+    sched = schedule(train_size)
+    if steps is not None:
+        sched = sched.scaled(steps)
+    return Settings(
+        batch_size=batch_size,
+        resize=resize,
+        crop=crop,
+        schedule=sched,
+        mixup_alpha=_rule_mixup_alpha(train_size) if mixup_alpha is None else mixup_alpha,
+        learning_rate=base_learning_rate(batch_size, base_lr),
+    )
 
 
 # The Keras schedule lives beside the rule, so that the rule itself (and the bit-train flags

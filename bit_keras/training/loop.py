@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from bit_keras import data
 from bit_keras.atomic_write import save_atomically
+from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.pretrained import check_weights, create_model
 from bit_keras.training import hyperrule
 from bit_keras.training.config import ResolvedConfig, TrainConfig, resolve
@@ -128,11 +129,7 @@ def train(
         The final metrics (`step`, `test_accuracy`, `train_loss`, `model_path`,
         `loss_history`, ...), and the model when `return_model`.
     """
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            f"Training uses tf.distribute and needs KERAS_BACKEND=tensorflow; the Keras backend "
-            f"here is {keras.backend.backend()!r}. (Models trained here load under any backend.)"
-        )
+    require_tensorflow_backend("Training uses tf.distribute and")
     check_model_name(config)
     check_logdir(config)
     source = data.load_source(

@@ -88,6 +88,33 @@ def test_a_pipeline_started_at_step_s_yields_the_uninterrupted_batches(access, p
     assert sorted(first) == sorted(second) == list(range(13)) and first != second
 
 
+def test_stream_order_is_independent_of_the_global_seed():
+    # bit-train sets the global seed (keras.utils.set_random_seed) to --seed, 0 by default.
+    # With 0, TFDS (stream) data once failed to build; with others, the order followed it.
+    import keras
+
+    images = np.arange(10, dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 3), np.uint8)
+    records = tf.data.Dataset.from_tensor_slices((images, np.arange(10)))
+
+    def order(global_seed):
+        keras.utils.set_random_seed(global_seed)
+        batches = data.train_dataset(
+            data.Examples.from_dataset(records),
+            batch_size=5,
+            resize=4,
+            crop=4,
+            num_classes=10,
+            mixup_alpha=0.0,
+            seed=3,
+            random_flip=False,
+        )
+        return [int(np.argmax(y)) for _, labels in batches.take(4) for y in labels]
+
+    first = order(0)
+    assert sorted(first[:10]) == list(range(10)) and first[:10] != first[10:]
+    assert order(5) == first and order(123) == first
+
+
 def test_random_flip_is_per_image():
     # A left-bright image: flipped copies are right-bright. About half of them must flip
     # (the official TF2 pipeline flipped every image).

@@ -10,11 +10,11 @@ import pytest
 from bit_test_utils import OFFICIAL_CKPT, REPO
 
 
-def _export(program, *args, cwd=None):
+def _export(program, *args, cwd=None, backend="tensorflow"):
     return subprocess.run(
         [sys.executable, str(REPO / "export" / program), *args],
         cwd=cwd,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": backend},
         capture_output=True,
         text=True,
         timeout=600,
@@ -68,6 +68,18 @@ def test_bad_flags_fail_at_once_with_one_line(tmp_path, program, args, message):
     assert message in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert sorted(os.listdir(tmp_path)) == ["bad.keras"]
+
+
+@pytest.mark.parametrize("program", ["hub.py", "tflite.py"])
+def test_under_jax_the_exporters_say_they_need_tensorflow(tmp_path, program):
+    output = tmp_path / ("out.tflite" if program == "tflite.py" else "out")
+    result = _export(
+        program, f"--model={OFFICIAL_CKPT}", "--resolution=32", f"--output={output}", backend="jax"
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "needs KERAS_BACKEND=tensorflow; the Keras backend here is 'jax'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert os.listdir(tmp_path) == []
 
 
 def test_an_existing_output_is_kept(tmp_path):

@@ -73,7 +73,14 @@ def test_predict_prints_top_classes(official_ckpt, tmp_path):
 def test_predict_default_synthetic_picture(official_ckpt):
     result = _run("predict.py", f"--checkpoint={official_ckpt}")
     assert result.returncode == 0, result.stderr
-    assert "synthetic picture" in result.stdout and "Top 5" in result.stdout
+    assert "synthetic picture" in result.stdout and "Top 5 of 10 classes" in result.stdout
+
+
+def test_predict_top_beyond_the_head_says_how_many_it_prints(official_ckpt):
+    result = _run("predict.py", f"--checkpoint={official_ckpt}", "--top=20")
+    assert result.returncode == 0, result.stderr
+    assert "Top 10 of 10 classes (logits):" in result.stdout
+    assert len([line for line in result.stdout.splitlines() if line.startswith("  ")]) == 10
 
 
 def test_predict_bad_image(official_ckpt, tmp_path):

@@ -28,9 +28,9 @@ def test_logdir_is_required():
         TrainConfig(model="R14x1")
 
 
-def _flag_error(program: str, *args: str) -> subprocess.CompletedProcess:
+def _flag_error(program: str, *args: str, backend="tensorflow") -> subprocess.CompletedProcess:
     """Runs a program expected to stop at its flags; prints how long that took."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": backend}
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, str(REPO / program), *args],
@@ -43,6 +43,16 @@ def _flag_error(program: str, *args: str) -> subprocess.CompletedProcess:
     print(f"{program}: a flag error in {time.monotonic() - start:.2f} s")
     assert result.returncode != 0, result.stdout[-2000:]
     return result
+
+
+def test_under_jax_bit_train_says_it_needs_tensorflow(tmp_path):
+    logdir = tmp_path / "run"
+    result = _flag_error(
+        "tools/train.py", "--model=R14x1", "--weights=none", f"--logdir={logdir}", backend="jax"
+    )
+    assert "needs KERAS_BACKEND=tensorflow; the Keras backend here is 'jax'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not logdir.exists()
 
 
 def test_help_lists_the_programs_own_flags_and_a_flag_error_is_one_line():

@@ -1,0 +1,41 @@
+"""The README's `fit` section, run as written: BiT-HyperRule in Keras' own `fit` learns."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import keras
+import pytest
+
+import bit_keras.layers  # noqa: F401  (registers the layers to load the .keras file)
+from bit_test_utils import readme_python_blocks
+
+(FIT_BLOCK,) = [block for block in readme_python_blocks() if "training.fit_recipe(" in block]
+
+
+def test_readme_fit_block_learns_the_digits(tmp_path):
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", FIT_BLOCK],
+        cwd=tmp_path,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    seconds = time.monotonic() - start
+    assert result.returncode == 0, result.stderr[-3000:]
+    accuracy = float(re.search(r"test accuracy (\d\.\d+)", result.stdout)[1])
+    print(f"README fit block: test accuracy {accuracy:.4f} in {seconds:.0f} s")
+    # Chance is 0.10; the main job (bit-train, same rule and settings) ends at 0.975.
+    assert accuracy >= 0.95, f"test accuracy {accuracy:.4f} (chance: 0.10)"
+    assert result.stdout.count("Epoch ") == 10  # verbose=2: one line per epoch
+
+    model = keras.saving.load_model(tmp_path / "bit_fit" / "model.keras")
+    assert int(model.optimizer.iterations) == 300  # the recipe's steps, all taken
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.24 * 64 / 512 * 0.1**3)
+    assert sorted(os.listdir(tmp_path / "bit_fit" / "logs")) == ["train", "validation"]
+    assert not (tmp_path / "bit_fit" / "backup").exists()  # removed when fit completes
