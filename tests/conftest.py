@@ -28,10 +28,16 @@ ALL_BACKENDS = (
 )
 
 
+# Whole training runs, the longest tests: collected first, so that `pytest -n 2` (the
+# README's test command) starts them at once instead of ending on one of them alone.
+LONGEST_FIRST = ("test_readme_main_job.py", "test_readme_fit.py", "test_resume.py")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.relative_to(TESTS).parts[0] in ALL_BACKENDS:
             item.add_marker(pytest.mark.all_backends)
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable
 
 
 @pytest.fixture(scope="session")

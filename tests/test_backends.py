@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 import bit_keras
+from bit_test_utils import PARITY_ATOL
 
 
 def test_keras_runs_on_the_backend_asked_for():
@@ -27,9 +28,11 @@ def test_a_model_returns_that_backends_tensors():
 
 SAVE_UNDER_OTHER_BACKEND = """
 import sys
+import keras
 import numpy as np
 import bit_keras
 
+keras.utils.set_random_seed(0)
 model = bit_keras.create_model("R14x1", weights=None, classes=3, input_shape=(32, 32, 3))
 head = model.get_layer("head")
 head.kernel.assign(np.random.default_rng(0).normal(0, 0.1, head.kernel.shape))
@@ -62,5 +65,6 @@ def test_a_keras_file_written_under_the_other_backend_loads(tmp_path):
     for loaded, written in zip(model.get_weights(), weights, strict=True):
         np.testing.assert_array_equal(loaded, written)
     assert np.ptp(expected) > 0.01
-    # The same weights; the two backends' kernels differ in the order of float additions.
-    np.testing.assert_allclose(logits, expected, atol=1e-5, rtol=1e-5)
+    # The same weights; the two backends' kernels differ in the order of float additions
+    # (up to 2e-5 on these random weights): held to the parity bar with the official code.
+    np.testing.assert_allclose(logits, expected, atol=PARITY_ATOL, rtol=0)
