@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
+import subprocess
+import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures" / "bit_official_layout"
@@ -30,6 +33,19 @@ def readme_python_blocks(text: str | None = None) -> list[str]:
     """The README's python code blocks (or those of `text`)."""
     text = (REPO / "README.md").read_text() if text is None else text
     return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def run_python(args: list[str], *, cwd=REPO, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Runs `python ARGS` (this interpreter) as the README's commands run, output captured."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def ceil_div(n: int, d: int) -> int:

@@ -3,14 +3,11 @@
 A command added to the README is run here unless it is listed below: none can drift.
 """
 
-import os
 import shlex
-import subprocess
-import sys
 
 import pytest
 
-from bit_test_utils import REPO, readme_bash_lines, readme_python_blocks
+from bit_test_utils import REPO, readme_bash_lines, readme_python_blocks, run_python
 
 BASH_LINES = [line for line in readme_bash_lines() if line and not line.startswith("#")]
 # Commands run by another test or by CI (a piece of each, and where).
@@ -73,31 +70,14 @@ def test_readme_has_offline_commands():
 
 @pytest.mark.parametrize("line", OFFLINE)
 def test_offline_command_runs(line):
-    args = shlex.split(line)
-    result = subprocess.run(
-        [sys.executable, *args[1:]],
-        cwd=REPO,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_python(shlex.split(line)[1:])
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip()
 
 
 @pytest.mark.parametrize("block", PYTHON_OFFLINE, ids=lambda b: b.split("\n")[0][:40])
 def test_offline_python_block_runs(block, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-c", block],
-        cwd=tmp_path,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_python(["-c", block], cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     # A block that prints says what it prints in a comment on that line.
     for line in block.splitlines():

@@ -1,14 +1,11 @@
 """The README's main job, run as written (its training command), must reach 97% on digits;
 then the README's export commands, as written, run on the model it saved."""
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 import time
 
-from bit_test_utils import REPO, readme_bash_lines
+from bit_test_utils import REPO, readme_bash_lines, run_python
 
 README = (REPO / "README.md").read_text()
 MAIN_JOB_LOGDIR = "/tmp/bit_digits"
@@ -24,26 +21,12 @@ def _export_commands() -> list[list[str]]:
     return [shlex.split(line) for line in lines if line.startswith(".venv/bin/python export/")]
 
 
-def _run(args, timeout):
-    return subprocess.run(
-        args,
-        cwd=REPO,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def test_main_job_reaches_97_percent_on_digits_then_exports(tmp_path):
     logdir = tmp_path / "bit_digits"
     args = [a for a in _main_job_args() if not a.startswith("--logdir")]
     assert "--dataset=digits" in args and "--weights=none" in args
     start = time.monotonic()
-    result = _run(
-        [sys.executable, str(REPO / "tools" / "train.py"), *args, f"--logdir={logdir}"], 900
-    )
+    result = run_python(["tools/train.py", *args, f"--logdir={logdir}"], timeout=900)
     seconds = time.monotonic() - start
     assert result.returncode == 0, result.stderr[-3000:]
     match = re.search(r"Test accuracy (\d\.\d+) on 359 examples", result.stdout)
@@ -58,7 +41,7 @@ def test_main_job_reaches_97_percent_on_digits_then_exports(tmp_path):
     for args in commands:
         args = [a.replace("/tmp/", f"{tmp_path}/") for a in args]
         assert f"--model={logdir}/model.keras" in args
-        result = _run([sys.executable, *args[1:]], 600)
+        result = run_python(args[1:], timeout=600)
         assert result.returncode == 0, result.stderr[-3000:]
         outputs[args[1]] = result.stdout
     assert "resolution 16 from the run's config.json" in outputs["export/hub.py"]

@@ -2,30 +2,20 @@
 
 import os
 import re
-import subprocess
-import sys
 import time
 
 import keras
 import pytest
 
 import bit_keras.layers  # noqa: F401  (registers the layers to load the .keras file)
-from bit_test_utils import readme_python_blocks
+from bit_test_utils import readme_python_blocks, run_python
 
 (FIT_BLOCK,) = [block for block in readme_python_blocks() if "training.fit_recipe(" in block]
 
 
 def test_readme_fit_block_learns_the_digits(tmp_path):
     start = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-c", FIT_BLOCK],
-        cwd=tmp_path,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = run_python(["-c", FIT_BLOCK], cwd=tmp_path, timeout=900)
     seconds = time.monotonic() - start
     assert result.returncode == 0, result.stderr[-3000:]
     accuracy = float(re.search(r"test accuracy (\d\.\d+)", result.stdout)[1])
