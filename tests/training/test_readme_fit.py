@@ -7,7 +7,9 @@ import time
 import keras
 import pytest
 
-import bit_keras.layers  # noqa: F401  (registers the layers to load the .keras file)
+# Loading the .keras file needs the layers and the optimizer's schedule registered.
+import bit_keras.layers
+import bit_keras.training.lr_schedule  # noqa: F401
 from bit_test_utils import readme_python_blocks, run_python
 
 (FIT_BLOCK,) = [block for block in readme_python_blocks() if "training.fit_recipe(" in block]
