@@ -1,9 +1,17 @@
-"""Keras layers of BiT: the weight-standardized convolution and the bottleneck unit.
+"""Keras layers of BiT: the weight-standardized convolution, GroupNorm and the bottleneck unit.
 
 The bottom layer of the package: it imports Keras only, no other part of bit_keras.
 """
 
+from bit_keras.layers.group_norm import GroupNormalization
 from bit_keras.layers.preact_bottleneck import BIT_GN_EPSILON, BIT_GN_GROUPS, PreActBottleneck
 from bit_keras.layers.std_conv import BIT_WS_EPSILON, StdConv2D
 
-__all__ = ["BIT_GN_EPSILON", "BIT_GN_GROUPS", "BIT_WS_EPSILON", "PreActBottleneck", "StdConv2D"]
+__all__ = [
+    "BIT_GN_EPSILON",
+    "BIT_GN_GROUPS",
+    "BIT_WS_EPSILON",
+    "GroupNormalization",
+    "PreActBottleneck",
+    "StdConv2D",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from bit_keras.layers.group_norm import GroupNormalization
 from bit_keras.layers.std_conv import BIT_WS_EPSILON, StdConv2D
 
 # BiT's GroupNorm: 32 groups, epsilon 1e-5 (big_transfer: bit_tf2/normalization.py). Keras'
@@ -98,7 +99,7 @@ class PreActBottleneck(keras.layers.Layer):
             self.a_proj = self._std_conv(4 * filters, 1, strides, "a_proj")
 
     def _group_norm(self, name):
-        return keras.layers.GroupNormalization(
+        return GroupNormalization(
             groups=self.groups, epsilon=self.norm_epsilon, dtype=self.dtype_policy, name=name
         )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from bit_keras.layers.column_sums import column_sums
+
 # BiT standardizes with epsilon 1e-10 (big_transfer: bit_tf2/models.py, bit_jax/models.py).
 BIT_WS_EPSILON = 1e-10
 
@@ -69,8 +71,15 @@ class StdConv2D(keras.layers.Conv2D):
     def standardized_kernel(self):
         """Returns the weight-standardized kernel in float32, shape (h, w, in, out)."""
         kernel = ops.cast(self.kernel, "float32")
-        mean, variance = ops.moments(kernel, axes=(0, 1, 2), keepdims=True)
-        return (kernel - mean) / ops.sqrt(variance + self.epsilon)
+        fan_in = kernel.shape[0] * kernel.shape[1] * kernel.shape[2]
+        # The mean in one read (column_sums), then the variance of the centred kernel (two
+        # passes, as ops.moments: E[k**2] - E[k]**2 is 2e-4 off at mean/std 10), then one
+        # multiply: 13 ms for R50x1's 53 kernels against 22 ms with ops.moments and a
+        # division (2 CPU cores).
+        sums, _ = column_sums(ops.reshape(kernel, (1, fan_in, -1)), squares=False)
+        centred = kernel - sums[0] / fan_in
+        _, squares = column_sums(ops.reshape(centred, (1, fan_in, -1)), sums=False)
+        return centred * ops.rsqrt(squares[0] / fan_in + self.epsilon)
 
     def call(self, inputs):
         inputs = ops.cast(inputs, self.compute_dtype)

@@ -11,6 +11,7 @@ from bit_keras.layers import (
     BIT_GN_EPSILON,
     BIT_GN_GROUPS,
     BIT_WS_EPSILON,
+    GroupNormalization,
     PreActBottleneck,
     StdConv2D,
 )
@@ -158,9 +159,7 @@ def BiTResNetV2(
                 name=layer_names.unit_name(block, unit),
             )(x)
 
-    x = keras.layers.GroupNormalization(
-        groups=groups, epsilon=norm_epsilon, name=layer_names.FINAL_NORM
-    )(x)
+    x = GroupNormalization(groups=groups, epsilon=norm_epsilon, name=layer_names.FINAL_NORM)(x)
     x = keras.layers.Activation("relu", name=layer_names.FINAL_RELU)(x)
 
     if include_top:

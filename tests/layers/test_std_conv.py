@@ -91,3 +91,15 @@ def test_config_round_trip():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         StdConv2D(4, 3, **kwargs)
+
+
+@pytest.mark.parametrize("mean", [10.0, 100.0])
+def test_large_kernel_means_keep_their_digits(mean):
+    # Two passes (mean, then the variance of the centred kernel): E[k**2] - E[k]**2 in
+    # float32 would be 2e-4 off at mean/std 10.
+    conv = StdConv2D(32, 3)
+    conv.build((None, None, None, 64))
+    kernel = np.random.default_rng(3).normal(mean, 1.0, conv.kernel.shape).astype("float32")
+    conv.kernel.assign(kernel)
+    standardized = keras.ops.convert_to_numpy(conv.standardized_kernel())
+    np.testing.assert_allclose(standardized, _numpy_standardize(kernel, 1e-10), atol=mean * 1e-6)
