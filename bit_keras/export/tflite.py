@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Callable
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -111,8 +112,31 @@ def convert(
     if mode == "int8" and (calibration is None or not len(calibration.images)):
         raise ValueError("mode='int8' needs calibration images (a representative data set).")
     model = serving.output_model(fold_weight_standardization(source.model), signature)
-    resolution = source.spec.resolution
-    output_name = serving.OUTPUT_NAMES[signature]
+    return convert_model(
+        model,
+        source.spec.resolution,
+        output_name=serving.OUTPUT_NAMES[signature],
+        mode=mode,
+        calibration=calibration,
+        io_dtype=io_dtype,
+    )
+
+
+def convert_model(
+    model: keras.Model,
+    resolution: int,
+    *,
+    output_name: str = "logits",
+    mode: str = "float32",
+    calibration: SampleImages | None = None,
+    io_dtype: str = "float32",
+) -> bytes:
+    """Converts any Keras model of [-1, 1] RGB images to a TFLite file's bytes, as `convert`.
+
+    `convert` folds a BiT model's weight standardization and calls this; the benchmark
+    converts `keras.applications` models with it too. The arguments are `convert`'s, checked
+    there; `output_name` names the single output.
+    """
 
     @tf.function(
         input_signature=[

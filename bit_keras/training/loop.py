@@ -24,6 +24,7 @@ from bit_keras.training.interrupts import StopRequests, TrainingInterrupted
 from bit_keras.training.lr_schedule import BiTLearningRate
 from bit_keras.training.progress import Progress
 from bit_keras.training.strategy import is_chief, make_strategy, worker_id
+from bit_keras.training.train_step import make_replica_step
 
 logger = logging.getLogger(__name__)
 
@@ -235,32 +236,13 @@ class _Run:
     # ---------------------------------------------------------------- steps
     def _make_train_step(self):
         model, optimizer, strategy = self.model, self.optimizer, self.strategy
-        splits, global_batch = self.config.batch_split, self.config.batch_size
-
-        def gradients(images, labels):
-            with tf.GradientTape() as tape:
-                logits = tf.cast(model(images, training=True), tf.float32)
-                per_example = tf.nn.softmax_cross_entropy_with_logits(labels, logits)
-                loss = tf.reduce_sum(per_example) / global_batch  # averaged over the global batch
-                scaled = optimizer.scale_loss(loss)
-            return loss, tape.gradient(scaled, model.trainable_variables)
-
-        gradients = tf.function(gradients, jit_compile=self.config.jit_compile)
-
-        def replica_step(images, labels):
-            total_loss, total_grads = 0.0, None
-            for images_i, labels_i in zip(
-                tf.split(images, splits), tf.split(labels, splits), strict=True
-            ):
-                loss, grads = gradients(images_i, labels_i)
-                total_loss += loss
-                total_grads = (
-                    grads
-                    if total_grads is None
-                    else [a + g for a, g in zip(total_grads, grads, strict=True)]
-                )
-            optimizer.apply_gradients(zip(total_grads, model.trainable_variables, strict=True))
-            return total_loss
+        replica_step = make_replica_step(
+            model,
+            optimizer,
+            global_batch=self.config.batch_size,
+            batch_split=self.config.batch_split,
+            jit_compile=self.config.jit_compile,
+        )
 
         @tf.function
         def train_step(iterator):

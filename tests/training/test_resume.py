@@ -16,7 +16,8 @@ import pytest
 import bit_keras.layers  # noqa: F401  (registers the layers for keras.saving.load_model)
 from bit_test_utils import REPO
 
-STEPS = 30
+# Long enough that a signal sent at an early progress line lands before the run ends.
+STEPS = 60
 
 
 def _command(logdir):
@@ -73,7 +74,9 @@ def test_sigkill_at_a_random_step_resumes_and_ends_with_the_uninterrupted_weight
     print(f"SIGKILL after the checkpoint at step {after}")
 
     def past_checkpoint(_):
-        return (killed / "checkpoints" / f"ckpt-{after}.index").exists()
+        # Complete: CheckpointManager names a checkpoint in its state file after writing it.
+        state = killed / "checkpoints" / "checkpoint"
+        return state.exists() and f'"ckpt-{after}"' in state.read_text()
 
     _, status = _kill_when(killed, past_checkpoint)
     assert status == -signal.SIGKILL

@@ -1,0 +1,123 @@
+"""The benchmark library: what it counts and times, its record and table, its errors."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import bit_keras
+from bit_keras.benchmark import compare
+from bit_keras.benchmark.op_profile import format_op_profile, op_profile
+
+TINY = dict(
+    model="R14x1",
+    classes=10,
+    batch_size=2,
+    resolution=32,
+    latency_resolution=32,
+    train_batch_size=2,
+    train_resolution=32,
+    repeats=2,
+    warmup=1,
+)
+
+
+def test_conv_macs_counts_convolutions_and_dense_layers():
+    inputs = keras.Input((10, 10, 3))
+    x = keras.layers.Conv2D(8, 3, use_bias=False)(inputs)  # 8x8 outputs, 3*3*3 per output
+    x = keras.layers.Conv2D(4, 1, strides=2, use_bias=False)(x)  # 4x4 outputs, 8 inputs
+    x = keras.layers.Dense(5)(keras.layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inputs, x)
+    assert compare.conv_macs(model, 10) == 8 * 8 * 3 * 3 * 3 * 8 + 4 * 4 * 8 * 4 + 4 * 5
+
+
+def test_conv_macs_sees_the_units_inside_bit():
+    model = bit_keras.create_model("R14x1", weights=None, classes=10)
+    # Root conv at 32 px: 16x16 outputs of a 7x7x3 kernel, 64 filters; the rest is the units.
+    root = 16 * 16 * 7 * 7 * 3 * 64
+    assert compare.conv_macs(model, 32) > root + 2048 * 10
+
+
+@pytest.mark.slow
+def test_bit_r50x1_has_more_convolution_work_than_resnet50v2():
+    # The stride sits on the first unit's 3x3 conv in BiT and on the last unit's in
+    # ResNet50V2: 4.09 against 3.48 GMACs at 224 px, a 17% head start for the yardstick.
+    bit = compare.conv_macs(bit_keras.create_model("R50x1", weights=None), 224)
+    baseline = compare.conv_macs(compare.baseline_model(1000), 224)
+    assert bit == pytest.approx(4.089e9, rel=1e-3)
+    assert baseline == pytest.approx(3.482e9, rel=1e-3)
+
+
+def test_baseline_is_resnet50v2_on_any_size():
+    model = compare.baseline_model(7)
+    reference = keras.applications.ResNet50V2(weights=None, classes=7)
+    assert model.count_params() == reference.count_params()
+    for size in (32, 45):
+        out = model(np.zeros((1, size, size, 3), "float32"))
+        assert out.shape == (1, 7)
+        np.testing.assert_allclose(np.sum(out), 1.0, rtol=1e-5)  # softmax, as the original
+
+
+def test_run_times_every_figure_and_reports_ratios():
+    lines = []
+    record = compare.run(compare.BenchmarkConfig(**TINY, tflite_modes=("float32",)), lines.append)
+    names = [f["name"] for f in record["figures"]]
+    assert names == ["inference", "latency", "train", "tflite_float32"]
+    for figure in record["figures"]:
+        assert figure["bit"] > 0 and figure["baseline"] > 0 and math.isfinite(figure["ratio"])
+        assert figure["ratio"] == pytest.approx(figure["bit"] / figure["baseline"])
+        assert figure["met"] in (True, False)
+    assert record["models"] == {"bit": "r14x1", "baseline": "ResNet50V2"}
+    assert record["machine"]["tensorflow"] == tf.__version__
+    # Progress: every repeat of every timed figure, with an ETA.
+    assert sum("repeat" in line and "ETA" in line for line in lines) == 3 * TINY["repeats"]
+    table = compare.format_table(record)
+    assert "batch-1 latency, 32 px (ms)" in table and "TFLite float32" in table
+    assert table.count("x  ") >= 4  # a ratio column on every figure
+
+
+def test_int8_speedup_is_bits_float32_over_int8():
+    config = compare.BenchmarkConfig(**TINY, figures=("tflite",), tflite_modes=("float32", "int8"))
+    record = compare.run(config, lambda line: None)
+    by_name = {f["name"]: f for f in record["figures"]}
+    expected = by_name["tflite_float32"]["bit"] / by_name["tflite_int8"]["bit"]
+    assert record["int8_speedup"] == pytest.approx(expected)
+    assert "speed-up over its float32" in compare.format_table(record)
+
+
+def test_mixed_precision_is_restored():
+    before = keras.mixed_precision.global_policy().name
+    compare.run(
+        compare.BenchmarkConfig(**TINY, figures=("latency",), mixed_precision="mixed_bfloat16"),
+        lambda line: None,
+    )
+    assert keras.mixed_precision.global_policy().name == before
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        (dict(figures=("speed",)), "figures"),
+        (dict(figures=()), "figures"),
+        (dict(tflite_modes=("int4",)), "tflite_modes"),
+        (dict(resolution=16), "32 px or more"),
+        (dict(repeats=0), "repeats"),
+        (dict(warmup=-1), "warmup"),
+        (dict(mixed_precision="float16"), "mixed_precision"),
+    ],
+)
+def test_bad_settings_name_the_problem(changes, message):
+    with pytest.raises(ValueError, match=message):
+        compare.BenchmarkConfig(**{**TINY, **changes})
+
+
+def test_op_profile_reads_the_profilers_op_types():
+    a = tf.random.normal((256, 256))
+    matmul = tf.function(lambda: tf.matmul(a, a) + 1.0)
+    matmul()
+    profile = op_profile(lambda: matmul().numpy(), calls=2)
+    (matmul_type,) = [op for op in profile if "MatMul" in op]
+    assert profile[matmul_type][0] > 0 and profile[matmul_type][1] == 1
+    assert format_op_profile("m", profile).startswith("m: ")
