@@ -76,9 +76,15 @@ class BenchmarkConfig:
     threads: int = 2
 
     def __post_init__(self):
-        for name in ("classes", "batch_size", "resolution", "latency_resolution"):
-            _check_positive(self, name)
-        for name in ("train_batch_size", "train_resolution", "repeats"):
+        for name in (
+            "classes",
+            "batch_size",
+            "resolution",
+            "latency_resolution",
+            "train_batch_size",
+            "train_resolution",
+            "repeats",
+        ):
             _check_positive(self, name)
         if self.warmup < 0:
             raise ValueError(f"`warmup` must be >= 0. Received: warmup={self.warmup}")
@@ -248,9 +254,9 @@ def _training(models, config, log) -> Figure:
     batch, resolution = config.train_batch_size, config.train_resolution
     images = _images(batch, resolution, seed=1)
     labels = tf.one_hot(np.arange(batch) % config.classes, config.classes)
+    learning_rate = hyperrule.BASE_LR * batch / hyperrule.BASE_BATCH
     calls = {}
     for key, model in models.items():
-        learning_rate = hyperrule.BASE_LR * batch / hyperrule.BASE_BATCH
         optimizer = keras.optimizers.SGD(learning_rate, momentum=hyperrule.MOMENTUM)
         if config.mixed_precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -279,14 +285,14 @@ def _tflite(models, config, log) -> list[Figure]:
     )
     images = rng.uniform(0, 1, (config.warmup + config.repeats, resolution, resolution, 3))
     images = images.astype("float32")
-    # Outside a mixed-precision policy: TFLite files are converted from float32 models.
-    keras.mixed_precision.set_global_policy("float32")
-    float_models = {
-        "bit": fold_weight_standardization(
-            create_model(config.model, weights=None, classes=config.classes)
-        ),
-        "baseline": baseline_model(config.classes),
-    }
+    if config.mixed_precision:
+        # TFLite files are converted from float32 models: build those outside the policy.
+        keras.mixed_precision.set_global_policy("float32")
+        models = {
+            "bit": create_model(config.model, weights=None, classes=config.classes),
+            "baseline": baseline_model(config.classes),
+        }
+    float_models = {**models, "bit": fold_weight_standardization(models["bit"])}
     figures = []
     for mode in config.tflite_modes:
         contents = {}

@@ -2,8 +2,8 @@
 
 BiT normalizes every unit with GroupNorm (32 groups, epsilon 1e-5). This layer computes what
 `keras.layers.GroupNormalization` computes, with the same weights (`gamma`, `beta`) and
-arguments, in fewer passes over the activations; it is faster on every size measured and so
-is the one bit_keras uses.
+arguments, in fewer passes over the activations; it is faster on the tensor and the whole
+model measured below, and so is the one bit_keras uses.
 """
 
 from __future__ import annotations
