@@ -1,4 +1,4 @@
-"""Group Normalization (Wu & He, arXiv 1803.08494) with its statistics in one pass.
+"""Group Normalization (Wu & He, arXiv 1803.08494) with its statistics from matrix products.
 
 BiT normalizes every unit with GroupNorm (32 groups, epsilon 1e-5). This layer computes what
 `keras.layers.GroupNormalization` computes, with the same weights (`gamma`, `beta`) and
@@ -24,13 +24,13 @@ from bit_keras.layers.column_sums import column_sums
 class GroupNormalization(keras.layers.GroupNormalization):
     """Group Normalization, as `keras.layers.GroupNormalization`, in fewer passes.
 
-    The mean and the variance of each group come from one read of the inputs: the sums of
-    `x` and `x**2` over the spatial positions of every channel are two batched matrix
-    products with a vector of ones (BLAS reads memory faster than a reduction kernel does),
-    then the channels of each group are added. The variance is `E[x**2] - E[x]**2`, in
-    float32, clipped at zero: the formula of Flax's `GroupNorm` (and so of BiT's JAX code),
-    where Keras' layer subtracts the mean first. The normalization, the scale and the shift
-    are then one multiply and one add per element, with per-(sample, channel) factors.
+    The statistics take two passes, as Keras' layer: the sum of `x` over the spatial
+    positions of every channel is a batched matrix product with a vector of ones (BLAS reads
+    memory faster than a reduction kernel does), the channels of each group are added to a
+    mean, and the variance is the mean of the centred inputs' squares, summed the same way.
+    `E[x**2] - E[x]**2` (Flax's formula) would save a pass but loses digits once a group's
+    mean is large against its spread. The normalization and the scale are then one multiply
+    of the centred inputs by per-(sample, channel) factors, and the shift one add.
 
     Everything runs in float32 also under a mixed-precision policy (sums of squares overflow
     float16), and the outputs are cast to the compute dtype, as in Keras' layer.
