@@ -28,5 +28,9 @@ def column_sums(x, *, sums: bool = True, squares: bool = True):
     # would square as it reads (no x**2 tensor, equally fast), but TFLite has no such op.
     ones = ops.ones((1, 1, ops.shape(x)[1]), dtype=x.dtype)
     total = ops.squeeze(ops.matmul(ones, x), axis=1) if sums else None
-    total_squares = ops.squeeze(ops.matmul(ones, ops.square(x)), axis=1) if squares else None
+    # `x * x`, not `ops.square(x)`: the TFLite converter fuses a subtraction followed by a
+    # square into SQUARED_DIFFERENCE, whose int8 kernel LiteRT runs at a thirtieth of the
+    # speed of MUL's (5.8 against 0.2 ms on a (1, 3136, 32, 8) tensor, 2 threads); TensorFlow
+    # runs both alike.
+    total_squares = ops.squeeze(ops.matmul(ones, x * x), axis=1) if squares else None
     return total, total_squares
