@@ -28,9 +28,16 @@ def column_sums(x, *, sums: bool = True, squares: bool = True):
     # would square as it reads (no x**2 tensor, equally fast), but TFLite has no such op.
     ones = ops.ones((1, 1, ops.shape(x)[1]), dtype=x.dtype)
     total = ops.squeeze(ops.matmul(ones, x), axis=1) if sums else None
-    # `x * x`, not `ops.square(x)`: the TFLite converter fuses a subtraction followed by a
-    # square into SQUARED_DIFFERENCE, whose int8 kernel LiteRT runs at a thirtieth of the
-    # speed of MUL's (5.8 against 0.2 ms on a (1, 3136, 32, 8) tensor, 2 threads); TensorFlow
-    # runs both alike.
-    total_squares = ops.squeeze(ops.matmul(ones, x * x), axis=1) if squares else None
+    # The squares of a flattened view: the TFLite converter fuses a subtraction followed by a
+    # square into SQUARED_DIFFERENCE, whose int8 kernel LiteRT runs ~30x slower than MUL's
+    # (5.8 against 0.2 ms on a (1, 3136, 32, 8) tensor, 2 threads); the reshape keeps the
+    # subtraction and the square apart, and the int8 file squares in float32 (one GroupNorm
+    # 0.6 ms against 5.8). TensorFlow computes the same Square op on the same values (`x * x`
+    # would too, but XLA then fused it differently and the README's digits run ended 1.4
+    # points lower: its accuracy moves by that much with summation order).
+    if squares:
+        flat_squares = ops.square(ops.reshape(x, (-1,)))
+        total_squares = ops.squeeze(ops.matmul(ones, ops.reshape(flat_squares, ops.shape(x))), 1)
+    else:
+        total_squares = None
     return total, total_squares
