@@ -15,29 +15,24 @@ import keras
 from keras import ops
 
 
-def column_sums(x, *, sums: bool = True, squares: bool = True):
-    """`(sum, sum of squares)` of a float32 `(batch, rows, columns)` tensor over its rows.
+def column_sums(x, *, squared: bool = False):
+    """The sums of a float32 `(batch, rows, columns)` tensor over its rows, `(batch, columns)`.
 
-    Both are `(batch, columns)`, float32; one that is not asked for is `None`.
+    With `squared=True`, the sums of its squares.
     """
+    if squared:
+        # The squares of a flattened view: the TFLite converter fuses a subtraction followed
+        # by a square into SQUARED_DIFFERENCE, whose int8 kernel LiteRT runs ~30x slower than
+        # MUL's (5.8 against 0.2 ms on a (1, 3136, 32, 8) tensor, 2 threads); the reshape
+        # keeps the subtraction and the square apart, and the int8 file squares in float32
+        # (one GroupNorm 0.6 ms against 5.8). The same Square op on the same values (`x * x`
+        # would too, but XLA then fused it differently and the README's digits run ended 1.4
+        # points lower: its accuracy moves by that much with summation order).
+        x = ops.reshape(ops.square(ops.reshape(x, (-1,))), ops.shape(x))
     if keras.backend.backend() != "tensorflow":
         # XLA's reductions (JAX) need no trick, and its float32 dot sums less exactly.
-        total = ops.sum(x, axis=1) if sums else None
-        return total, ops.sum(ops.square(x), axis=1) if squares else None
+        return ops.sum(x, axis=1)
     # BLAS reads faster than TensorFlow's reduction kernels. reduce_euclidean_norm(x)**2
     # would square as it reads (no x**2 tensor, equally fast), but TFLite has no such op.
     ones = ops.ones((1, 1, ops.shape(x)[1]), dtype=x.dtype)
-    total = ops.squeeze(ops.matmul(ones, x), axis=1) if sums else None
-    # The squares of a flattened view: the TFLite converter fuses a subtraction followed by a
-    # square into SQUARED_DIFFERENCE, whose int8 kernel LiteRT runs ~30x slower than MUL's
-    # (5.8 against 0.2 ms on a (1, 3136, 32, 8) tensor, 2 threads); the reshape keeps the
-    # subtraction and the square apart, and the int8 file squares in float32 (one GroupNorm
-    # 0.6 ms against 5.8). TensorFlow computes the same Square op on the same values (`x * x`
-    # would too, but XLA then fused it differently and the README's digits run ended 1.4
-    # points lower: its accuracy moves by that much with summation order).
-    if squares:
-        flat_squares = ops.square(ops.reshape(x, (-1,)))
-        total_squares = ops.squeeze(ops.matmul(ones, ops.reshape(flat_squares, ops.shape(x))), 1)
-    else:
-        total_squares = None
-    return total, total_squares
+    return ops.squeeze(ops.matmul(ones, x), axis=1)
