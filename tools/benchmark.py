@@ -50,7 +50,10 @@ _MIXED_PRECISION = flags.DEFINE_enum(
 _JIT_COMPILE = flags.DEFINE_boolean("jit_compile", False, "XLA for inference and training.")
 _THREADS = flags.DEFINE_integer("threads", 2, "LiteRT's threads.", lower_bound=1)
 _PROFILE = flags.DEFINE_boolean(
-    "profile", False, "Also print the TensorFlow profiler's time by op type of inference."
+    "profile",
+    False,
+    "Also print the TensorFlow profiler's time by op type of inference (with the same "
+    "--mixed_precision and --jit_compile).",
 )
 _OUTPUT = flags.DEFINE_string("output", None, "Write the figures here as JSON.")
 
@@ -80,10 +83,9 @@ def main(argv: list[str]) -> None:
             mixed_precision=_MIXED_PRECISION.value,
             jit_compile=_JIT_COMPILE.value,
             threads=_THREADS.value,
+            profile=_PROFILE.value,
         )
         record = compare.run(config, log=lambda line: print(line, flush=True))
-        if _PROFILE.value:
-            record["profile"] = compare.profile_inference(config, log=print)
     except ValueError as e:
         sys.exit(f"benchmark: error: {e}")
     print()

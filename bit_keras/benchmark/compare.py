@@ -58,6 +58,8 @@ class BenchmarkConfig:
         mixed_precision: `None`, `"mixed_float16"` or `"mixed_bfloat16"` (both models).
         jit_compile: XLA for inference and training (both models).
         threads: LiteRT's threads (TensorFlow uses every core it finds).
+        profile: Also the TensorFlow profiler's time by op type of both models' inference
+            (`batch_size`, `resolution`), under the same precision and XLA setting.
     """
 
     model: str = "R50x1"
@@ -74,6 +76,7 @@ class BenchmarkConfig:
     mixed_precision: str | None = None
     jit_compile: bool = False
     threads: int = 2
+    profile: bool = False
 
     def __post_init__(self):
         for name in (
@@ -135,7 +138,8 @@ def run(config: BenchmarkConfig, log: Callable[[str], None] = print) -> dict:
     Returns a JSON-ready record: `machine`, `config`, `conv_gmacs` (multiply-adds of the
     convolutions and the head per image at `resolution`, by model), `figures` (a list of
     `{name, label, unit, bit, baseline, ratio, target, met}`) and, with TFLite,
-    `int8_speedup` (BiT's float32 TFLite latency over its int8's).
+    `int8_speedup` (BiT's float32 TFLite latency over its int8's) and, with `profile`,
+    `profile` (`{model: {op type: [ms per call, ops]}}`).
     """
     require_tensorflow_backend("the benchmark")
     previous_policy = keras.mixed_precision.global_policy()
@@ -181,6 +185,8 @@ def _run(config: BenchmarkConfig, log) -> dict:
     if "train" in config.figures:
         figures.append(_training(models, config, log))
     record["figures"] = [_figure_record(f) for f in figures]
+    if config.profile:
+        record["profile"] = _profile(models, config, log)
     by_name = {f.name: f for f in figures}
     if "tflite_float32" in by_name and "tflite_int8" in by_name:
         record["int8_speedup"] = by_name["tflite_float32"].bit / by_name["tflite_int8"].bit
@@ -228,9 +234,7 @@ def _inference(models, config, batch, resolution, log) -> Figure:
     images = _images(batch, resolution)
     calls = {}
     for key, model in models.items():
-        forward = tf.function(
-            lambda x, model=model: model(x, training=False), jit_compile=config.jit_compile
-        )
+        forward = _forward(model, config)
         calls[key] = lambda forward=forward: forward(images).numpy()
     if batch == 1:
         log(f"Batch-1 latency at {resolution} px:")
@@ -322,17 +326,18 @@ def _tflite(models, config, log) -> list[Figure]:
     return figures
 
 
-def profile_inference(config: BenchmarkConfig, log: Callable[[str], None] = print) -> dict:
-    """The TensorFlow profiler's time by op type of both models' inference (batch_size,
-    resolution): where the time goes. Returns `{model: {op type: [ms per call, ops]}}`."""
-    require_tensorflow_backend("the benchmark")
+def _forward(model, config):
+    return tf.function(
+        lambda x, model=model: model(x, training=False), jit_compile=config.jit_compile
+    )
+
+
+def _profile(models, config, log) -> dict:
+    """The TensorFlow profiler's time by op type of both models' inference: where it goes."""
     images = _images(config.batch_size, config.resolution)
     profiles = {}
-    for model in (
-        create_model(config.model, weights=None, classes=config.classes),
-        baseline_model(config.classes),
-    ):
-        forward = tf.function(lambda x, model=model: model(x, training=False))
+    for model in models.values():
+        forward = _forward(model, config)
         for _ in range(max(1, config.warmup)):
             forward(images).numpy()
         profile = op_profile(lambda forward=forward: forward(images).numpy(), config.repeats)

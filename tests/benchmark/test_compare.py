@@ -113,6 +113,18 @@ def test_bad_settings_name_the_problem(changes, message):
         compare.BenchmarkConfig(**{**TINY, **changes})
 
 
+def test_profile_times_the_models_as_run_under_their_policy():
+    config = compare.BenchmarkConfig(
+        **TINY, figures=("latency",), profile=True, mixed_precision="mixed_bfloat16"
+    )
+    profile = compare.run(config, lambda _: None)["profile"]
+    assert set(profile) == {"r14x1", "resnet50v2"}
+    for ops in profile.values():
+        assert any("Conv2D" in op for op in ops)
+        assert any(op.endswith("Cast") for op in ops)  # bfloat16 models, not float32 rebuilds
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
 def test_op_profile_reads_the_profilers_op_types():
     a = tf.random.normal((256, 256))
     matmul = tf.function(lambda: tf.matmul(a, a) + 1.0)
