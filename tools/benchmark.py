@@ -55,6 +55,12 @@ _PROFILE = flags.DEFINE_boolean(
     "Also print the TensorFlow profiler's time by op type of inference (with the same "
     "--mixed_precision and --jit_compile).",
 )
+_CACHE_KERNELS = flags.DEFINE_boolean(
+    "cache_kernels",
+    True,
+    "Time BiT's inference with its standardized kernels cached (bit_keras.layers."
+    "cached_standardization); --nocache_kernels recomputes them on every call.",
+)
 _OUTPUT = flags.DEFINE_string("output", None, "Write the figures here as JSON.")
 
 
@@ -84,6 +90,7 @@ def main(argv: list[str]) -> None:
             jit_compile=_JIT_COMPILE.value,
             threads=_THREADS.value,
             profile=_PROFILE.value,
+            cache_kernels=_CACHE_KERNELS.value,
         )
         record = compare.run(config, log=lambda line: print(line, flush=True))
     except ValueError as e:

@@ -7,6 +7,7 @@ figures to read.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import platform
@@ -22,6 +23,7 @@ from bit_keras.benchmark.op_profile import format_op_profile, op_profile
 from bit_keras.export import litert, tflite
 from bit_keras.export.fold import fold_weight_standardization
 from bit_keras.export.sample_images import SampleImages
+from bit_keras.layers import cached_standardization
 from bit_keras.pretrained import create_model
 from bit_keras.training import hyperrule
 from bit_keras.training.train_step import make_replica_step
@@ -60,6 +62,9 @@ class BenchmarkConfig:
         threads: LiteRT's threads (TensorFlow uses every core it finds).
         profile: Also the TensorFlow profiler's time by op type of both models' inference
             (`batch_size`, `resolution`), under the same precision and XLA setting.
+        cache_kernels: BiT's inference figures (and profile) run inside
+            `bit_keras.layers.cached_standardization`, as inference with fixed weights
+            should; False times the standardization recomputed on every call.
     """
 
     model: str = "R50x1"
@@ -77,6 +82,7 @@ class BenchmarkConfig:
     jit_compile: bool = False
     threads: int = 2
     profile: bool = False
+    cache_kernels: bool = True
 
     def __post_init__(self):
         for name in (
@@ -173,10 +179,11 @@ def _run(config: BenchmarkConfig, log) -> dict:
         f"{BASELINE}: {record['conv_gmacs']['baseline']} GMACs."
     )
     figures = []
-    if "inference" in config.figures:
-        figures.append(_inference(models, config, config.batch_size, config.resolution, log))
-    if "latency" in config.figures:
-        figures.append(_inference(models, config, 1, config.latency_resolution, log))
+    with _inference_weights(models, config):
+        if "inference" in config.figures:
+            figures.append(_inference(models, config, config.batch_size, config.resolution, log))
+        if "latency" in config.figures:
+            figures.append(_inference(models, config, 1, config.latency_resolution, log))
     # TFLite before training: the training figure updates the models' weights, and the int8
     # files' speed depends on their quantization parameters (11 ms as built, 33 ms for R50x1
     # after the training figure's steps), so every selection of figures converts the same.
@@ -186,7 +193,8 @@ def _run(config: BenchmarkConfig, log) -> dict:
         figures.append(_training(models, config, log))
     record["figures"] = [_figure_record(f) for f in figures]
     if config.profile:
-        record["profile"] = _profile(models, config, log)
+        with _inference_weights(models, config):
+            record["profile"] = _profile(models, config, log)
     by_name = {f.name: f for f in figures}
     if "tflite_float32" in by_name and "tflite_int8" in by_name:
         record["int8_speedup"] = by_name["tflite_float32"].bit / by_name["tflite_int8"].bit
@@ -203,6 +211,17 @@ def _figure_record(figure: Figure) -> dict:
 
 
 # ---------------------------------------------------------------------------- timing
+def _inference_weights(models, config):
+    """BiT's standardized kernels held for the inference figures, unless `cache_kernels=False`."""
+    if config.cache_kernels:
+        return cached_standardization(models["bit"])
+    return contextlib.nullcontext()
+
+
+def _cached(config) -> str:
+    return ", kernels cached" if config.cache_kernels else ""
+
+
 def _interleaved(calls: dict[str, Callable[[], object]], config: BenchmarkConfig, log, what):
     """Median seconds of each call, timed in turns after `warmup` untimed rounds."""
     for _ in range(config.warmup):
@@ -241,7 +260,7 @@ def _inference(models, config, batch, resolution, log) -> Figure:
         seconds = _interleaved(calls, config, log, "latency")
         return Figure(
             "latency",
-            f"batch-1 latency, {resolution} px (ms)",
+            f"batch-1 latency, {resolution} px{_cached(config)} (ms)",
             "ms",
             1000 * seconds["bit"],
             1000 * seconds["baseline"],
@@ -250,7 +269,7 @@ def _inference(models, config, batch, resolution, log) -> Figure:
     seconds = _interleaved(calls, config, log, "inference")
     return Figure(
         "inference",
-        f"inference, batch {batch} at {resolution} px (images/s)",
+        f"inference, batch {batch} at {resolution} px{_cached(config)} (images/s)",
         "images/s",
         batch / seconds["bit"],
         batch / seconds["baseline"],

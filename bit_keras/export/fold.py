@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from bit_keras.layers import PreActBottleneck, StdConv2D
+from bit_keras.layers import PreActBottleneck, StdConv2D, std_conv_layers
 
 
 def fold_weight_standardization(model: keras.Model) -> keras.Model:
@@ -43,7 +43,7 @@ def fold_weight_standardization(model: keras.Model) -> keras.Model:
         )
     standardized = {
         conv.kernel.path: np.asarray(keras.ops.convert_to_numpy(conv.standardized_kernel()))
-        for conv in _std_convs(model)
+        for conv in std_conv_layers(model)
     }
     if not standardized:
         raise ValueError(
@@ -64,15 +64,6 @@ def fold_weight_standardization(model: keras.Model) -> keras.Model:
             value = keras.ops.convert_to_numpy(sources[variable.path])
         variable.assign(value.astype(variable.dtype))
     return folded
-
-
-def _std_convs(model: keras.Model):
-    for layer in model.layers:
-        if isinstance(layer, StdConv2D):
-            yield layer
-        elif isinstance(layer, PreActBottleneck):
-            convs = (layer.a_proj, layer.a_conv, layer.b_conv, layer.c_conv)
-            yield from (conv for conv in convs if isinstance(conv, StdConv2D))
 
 
 def _plain_layer(layer: keras.layers.Layer) -> keras.layers.Layer:

@@ -25,6 +25,10 @@ class StdConv2D(keras.layers.Conv2D):
     unstandardized one (as in the official checkpoints); `standardized_kernel()` returns the
     kernel the convolution actually uses, so exporters can fold it into a plain `Conv2D`.
 
+    Every call standardizes the kernel again, since anything may have written it since the
+    last one (an optimizer, `set_weights`, a checkpoint restore). For many inference calls
+    with fixed weights, `bit_keras.layers.cached_standardization(model)` standardizes once.
+
     Only `data_format="channels_last"` is supported, like the BiT checkpoints.
 
     Args:
@@ -67,6 +71,9 @@ class StdConv2D(keras.layers.Conv2D):
         kwargs["autocast"] = False
         super().__init__(filters, kernel_size, **kwargs)
         self.epsilon = float(epsilon)
+        # The standardized kernel while `cached_standardization` holds it (a tensor in the
+        # compute dtype, not a variable: it is neither trained nor saved).
+        self._cached_kernel = None
 
     def standardized_kernel(self):
         """Returns the weight-standardized kernel in float32, shape (h, w, in, out)."""
@@ -81,15 +88,31 @@ class StdConv2D(keras.layers.Conv2D):
         squares = column_sums(ops.reshape(centred, (1, fan_in, -1)), squared=True)
         return centred * ops.rsqrt(squares[0] / fan_in + self.epsilon)
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         inputs = ops.cast(inputs, self.compute_dtype)
-        kernel = ops.cast(self.standardized_kernel(), self.compute_dtype)
+        if self._cached_kernel is not None and not training:
+            kernel = self._cached_kernel
+        else:
+            kernel = ops.cast(self.standardized_kernel(), self.compute_dtype)
         outputs = self.convolution_op(inputs, kernel)
         if self.use_bias:
             outputs = outputs + ops.cast(self.bias, self.compute_dtype)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs
+
+    def _hold_standardized_kernel(self) -> bool:
+        """Standardizes the kernel for the next inference calls; False if one is held already."""
+        if self._cached_kernel is not None:
+            return False
+        self._cached_kernel = ops.cast(self.standardized_kernel(), self.compute_dtype)
+        return True
+
+    def _release_standardized_kernel(self) -> bool:
+        """Drops the held kernel; returns whether the kernel still standardizes to it."""
+        held, self._cached_kernel = self._cached_kernel, None
+        current = ops.cast(self.standardized_kernel(), self.compute_dtype)
+        return bool(ops.all(ops.equal(current, held)))
 
     def get_config(self):
         config = super().get_config()

@@ -10,6 +10,7 @@ import tensorflow as tf
 import bit_keras
 from bit_keras.benchmark import compare
 from bit_keras.benchmark.op_profile import format_op_profile, op_profile
+from bit_keras.layers import std_conv_layers
 
 TINY = dict(
     model="R14x1",
@@ -74,8 +75,20 @@ def test_run_times_every_figure_and_reports_ratios():
     # Progress: every repeat of every timed figure, with an ETA.
     assert sum("repeat" in line and "ETA" in line for line in lines) == 3 * TINY["repeats"]
     table = compare.format_table(record)
-    assert "batch-1 latency, 32 px (ms)" in table and "TFLite float32" in table
+    assert "batch-1 latency, 32 px, kernels cached (ms)" in table and "TFLite float32" in table
     assert table.count("x  ") >= 4  # a ratio column on every figure
+
+
+def test_inference_figures_cache_the_kernels_unless_told_not_to():
+    models = {"bit": bit_keras.create_model("R14x1", weights=None, classes=10)}
+    for cache_kernels in (True, False):
+        config = compare.BenchmarkConfig(**TINY, cache_kernels=cache_kernels)
+        with compare._inference_weights(models, config):
+            held = [c._cached_kernel is not None for c in std_conv_layers(models["bit"])]
+        assert len(held) == 17 and all(h == cache_kernels for h in held)
+    config = compare.BenchmarkConfig(**TINY, figures=("latency",), cache_kernels=False)
+    record = compare.run(config, lambda line: None)
+    assert record["figures"][0]["label"] == "batch-1 latency, 32 px (ms)"
 
 
 def test_int8_speedup_is_bits_float32_over_int8():
