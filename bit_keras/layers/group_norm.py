@@ -77,27 +77,58 @@ class GroupNormalization(keras.layers.GroupNormalization):
 
     def call(self, inputs):
         channels = inputs.shape[-1]
-        per_group = channels // self.groups
         shape = ops.shape(inputs)
-        batch = shape[0]
-        x = ops.reshape(inputs, (batch, -1, channels))  # (batch, positions, channels)
-        x32 = ops.cast(x, "float32")
-        count = ops.cast(ops.shape(x)[1] * per_group, "float32")
-        # Two passes, as Keras' layer (tf.nn.moments): the mean, then the variance of the
-        # centred inputs. E[x**2] - E[x]**2 would save the subtraction's pass, but loses
-        # digits once a group's mean is large against its spread: 8e-5 off at mean/std 10.
-        mean = self._group_means(column_sums(x32), count)
-        centred = x32 - self._per_channel(mean, per_group)
-        variance = self._group_means(column_sums(centred, squared=True), count)
-        scale = self._per_channel(ops.rsqrt(variance + self.epsilon), per_group)
-        if self.scale:
-            scale = scale * ops.cast(self.gamma, "float32")
-        outputs = centred * scale
-        if self.center:
-            outputs = outputs + ops.cast(self.beta, "float32")
+        x = ops.reshape(inputs, (shape[0], -1, channels))  # (batch, positions, channels)
+        # Unused weights are constants that the normalization ignores (their gradient too).
+        gamma = ops.cast(self.gamma, "float32") if self.scale else ops.ones((channels,))
+        beta = ops.cast(self.beta, "float32") if self.center else ops.zeros((channels,))
+        outputs = self._normalize(ops.cast(x, "float32"), gamma, beta)
         # In float32, as Keras' layer, then cast to the compute dtype.
-        outputs = ops.cast(outputs, self.compute_dtype)
-        return ops.reshape(outputs, shape)
+        return ops.reshape(ops.cast(outputs, self.compute_dtype), shape)
+
+    def _normalize(self, x, gamma, beta):
+        """The float32 GroupNorm of `(batch, positions, channels)` `x`, with its own gradient.
+
+        Differentiating the forward ops takes the gradient through both statistics, pass by
+        pass; the closed form below reads the activations fewer times. R50x1's training step
+        (batch 16 at 128 px, 2 CPU cores, one process, medians of 6): 1133 ms with the
+        automatic gradient, 1051 ms with this one; the gradients agree to 3e-6 (relative).
+        """
+        per_group = x.shape[-1] // self.groups
+        count = ops.cast(ops.shape(x)[1] * per_group, "float32")
+
+        @ops.custom_gradient
+        def normalize(x, gamma, beta):
+            # Two passes, as Keras' layer (tf.nn.moments): the mean, then the variance of the
+            # centred inputs. E[x**2] - E[x]**2 would save the subtraction's pass, but loses
+            # digits once a group's mean is large against its spread: 8e-5 off at mean/std 10.
+            mean = self._group_means(column_sums(x), count)
+            centred = x - self._per_channel(mean, per_group)
+            variance = self._group_means(column_sums(centred, squared=True), count)
+            inv_std = self._per_channel(ops.rsqrt(variance + self.epsilon), per_group)
+            scale = inv_std * gamma if self.scale else inv_std
+            outputs = centred * scale
+            if self.center:
+                outputs = outputs + beta
+
+            def grad(upstream):
+                # With x_hat = centred * inv_std and g = upstream * gamma, in each group:
+                # dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)). Both means come from
+                # the sums over positions of upstream and of upstream * centred.
+                sums = column_sums(upstream)  # (batch, channels)
+                centred_sums = column_sums(upstream * centred)
+                inv = inv_std[:, 0, :]
+                weight = gamma if self.scale else 1.0
+                mean_g = self._group_means(sums * weight, count)
+                mean_g_x_hat = self._group_means(centred_sums * (weight * inv), count)
+                shift = self._per_channel(mean_g, per_group) * inv_std
+                slope = self._per_channel(mean_g_x_hat, per_group) * inv_std * inv_std
+                dx = upstream * scale - centred * slope - shift
+                return dx, ops.sum(centred_sums * inv, axis=0), ops.sum(sums, axis=0)
+
+            return outputs, grad
+
+        return normalize(x, gamma, beta)
 
     def _group_means(self, channel_sums, count):
         """`(batch, channels)` sums over the positions -> `(batch, groups)` means."""
