@@ -1,5 +1,7 @@
 """Keras layers of BiT: the weight-standardized convolution, GroupNorm and the bottleneck unit.
 
+`cached_standardization(model)` standardizes a model's kernels once for inference calls.
+
 The bottom layer of the package: it imports Keras only, no other part of bit_keras.
 """
 

@@ -30,7 +30,7 @@ def cached_standardization(model: keras.layers.Layer) -> Iterator[keras.layers.L
 
     A `StdConv2D` standardizes its kernel on every call, because anything may have written
     the kernel since the last one. With the weights fixed, that work is the same on every
-    call: a third of R50x1's batch-1 latency on 2 CPU cores (docs/benchmarks.md). Inside the
+    call: a quarter of R50x1's batch-1 latency on 2 CPU cores (docs/benchmarks.md). Inside the
     context, calls with `training=False` or `None` (`model.predict`, `model.evaluate`,
     `model(x)`) convolve with the kernels standardized on entry, in the compute dtype: the
     same numbers as without the context. Calls with `training=True` still standardize on every
