@@ -26,6 +26,7 @@ from bit_keras.export import serving
 from bit_keras.export.errors import ExportCheckError
 from bit_keras.export.model_card import CardFacts, model_card
 from bit_keras.export.model_source import EXPORTERS, ModelSource
+from bit_keras.layers import standardization_cached
 
 SERVING_DEFAULT = "serving_default"
 SERVING_BYTES = "serving_bytes"
@@ -69,7 +70,16 @@ def build_hub_module(
 
     Returns:
         `(module, signatures)`, ready for `tf.saved_model.save(module, path, signatures)`.
+
+    Raises:
+        ValueError: `source.model` is inside `bit_keras.layers.cached_standardization`.
     """
+    if standardization_cached(source.model):
+        raise ValueError(
+            f"Export {source.model.name!r} outside cached_standardization(): traced inside it, "
+            "the SavedModel would hold the kernels standardized on entry as constants, and "
+            "fine-tuning it would train kernels that its inference calls never read."
+        )
     model = serving.output_model(source.model, signature)
     output_name = serving.OUTPUT_NAMES[signature]
     resolution = source.spec.resolution
@@ -128,6 +138,7 @@ def export_hub_saved_model(
 
     Raises:
         FileExistsError: a target exists and `overwrite` is False.
+        ValueError: `source.model` is inside `bit_keras.layers.cached_standardization`.
         ExportCheckError: the restored SavedModel's outputs differ from the Keras model's.
     """
     require_tensorflow_backend(EXPORTERS)

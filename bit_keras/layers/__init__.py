@@ -6,7 +6,11 @@ The bottom layer of the package: it imports Keras only, no other part of bit_ker
 """
 
 from bit_keras.layers.group_norm import GroupNormalization
-from bit_keras.layers.kernel_cache import cached_standardization, std_conv_layers
+from bit_keras.layers.kernel_cache import (
+    cached_standardization,
+    standardization_cached,
+    std_conv_layers,
+)
 from bit_keras.layers.preact_bottleneck import BIT_GN_EPSILON, BIT_GN_GROUPS, PreActBottleneck
 from bit_keras.layers.std_conv import BIT_WS_EPSILON, StdConv2D
 
@@ -18,5 +22,6 @@ __all__ = [
     "PreActBottleneck",
     "StdConv2D",
     "cached_standardization",
+    "standardization_cached",
     "std_conv_layers",
 ]

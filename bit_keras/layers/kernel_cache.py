@@ -24,6 +24,11 @@ def std_conv_layers(layer: keras.layers.Layer) -> Iterator[StdConv2D]:
             yield from std_conv_layers(sublayer)
 
 
+def standardization_cached(model: keras.layers.Layer) -> bool:
+    """Whether a `StdConv2D` of `model` holds a kernel of `cached_standardization` now."""
+    return any(conv._cached_kernel is not None for conv in std_conv_layers(model))
+
+
 @contextlib.contextmanager
 def cached_standardization(model: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
     """Within the context, `model`'s inference calls use kernels standardized once, at entry.
@@ -39,8 +44,9 @@ def cached_standardization(model: keras.layers.Layer) -> Iterator[keras.layers.L
 
     `model.predict` and `model.evaluate` are retraced on entry and on exit (Keras'
     `make_predict_function(force=True)`). A `tf.function` of your own traced inside the
-    context keeps the entry kernels as constants, also after it (so does a SavedModel saved
-    inside it): trace those outside. The cache holds one copy of every kernel.
+    context keeps the entry kernels as constants, also after it (so would a SavedModel saved
+    inside it, which is why bit_keras' TF Hub exporter refuses to run inside it): trace those
+    outside. The cache holds one copy of every kernel.
 
     Args:
         model: A model or layer holding `StdConv2D` layers (directly, in `PreActBottleneck`

@@ -10,6 +10,7 @@ import tensorflow as tf
 from bit_keras.export import ExportCheckError, export_hub_saved_model
 from bit_keras.export import hub_saved_model as hub_export
 from bit_keras.export.serving import model_outputs, output_model
+from bit_keras.layers import cached_standardization, standardization_cached
 
 hub = pytest.importorskip("tensorflow_hub")  # the `hub` extra, which the test command installs
 tf_keras = pytest.importorskip("tf_keras")
@@ -183,4 +184,13 @@ def test_an_interrupted_or_failed_export_leaves_nothing(tiny_source, tmp_path, m
     monkeypatch.setattr(hub_export, "check_saved_model", wrong)
     with pytest.raises(ExportCheckError):
         export_hub_saved_model(tiny_source, str(tmp_path / "b"), log=lambda _: None)
+    assert os.listdir(tmp_path) == []
+
+
+def test_refuses_to_export_inside_cached_standardization(tiny_source, tmp_path):
+    with cached_standardization(tiny_source.model):
+        assert standardization_cached(tiny_source.model)
+        with pytest.raises(ValueError, match="'tiny_bit' outside cached_standardization"):
+            export_hub_saved_model(tiny_source, str(tmp_path / "model"), log=lambda _: None)
+    assert not standardization_cached(tiny_source.model)
     assert os.listdir(tmp_path) == []
