@@ -93,7 +93,7 @@ class StdConv2D(keras.layers.Conv2D):
         if self._cached_kernel is not None and not training:
             kernel = self._cached_kernel
         else:
-            kernel = ops.cast(self.standardized_kernel(), self.compute_dtype)
+            kernel = self._convolution_kernel()
         outputs = self.convolution_op(inputs, kernel)
         if self.use_bias:
             outputs = outputs + ops.cast(self.bias, self.compute_dtype)
@@ -101,18 +101,21 @@ class StdConv2D(keras.layers.Conv2D):
             outputs = self.activation(outputs)
         return outputs
 
+    def _convolution_kernel(self):
+        """The standardized kernel in the compute dtype: what the convolution multiplies by."""
+        return ops.cast(self.standardized_kernel(), self.compute_dtype)
+
     def _hold_standardized_kernel(self) -> bool:
         """Standardizes the kernel for the next inference calls; False if one is held already."""
         if self._cached_kernel is not None:
             return False
-        self._cached_kernel = ops.cast(self.standardized_kernel(), self.compute_dtype)
+        self._cached_kernel = self._convolution_kernel()
         return True
 
     def _release_standardized_kernel(self) -> bool:
         """Drops the held kernel; returns whether the kernel still standardizes to it."""
         held, self._cached_kernel = self._cached_kernel, None
-        current = ops.cast(self.standardized_kernel(), self.compute_dtype)
-        return bool(ops.all(ops.equal(current, held)))
+        return bool(ops.all(ops.equal(self._convolution_kernel(), held)))
 
     def get_config(self):
         config = super().get_config()
