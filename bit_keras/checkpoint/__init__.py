@@ -1,8 +1,10 @@
-"""The official BiT `.npz` checkpoint format: safe reading, the key layout, loading, download.
+"""The official BiT `.npz` checkpoint format: safe reading and atomic writing, the key layout,
+strict loading of it and of bit_keras' own files (`.keras`, `.weights.h5`), download.
 
 It imports `bit_keras.layers` and `bit_keras.models` (the layers a key maps to), never the
 packages above it: which published file belongs to which name is `bit_keras.pretrained`'s.
-Importing it lets `BiTResNetV2(weights=...)` read `.npz` files.
+Importing it lets `BiTResNetV2(weights=...)` read `.npz`, `.keras` and `.weights.h5` files
+with BiT's transfer rule for the head (`weights_file.py`).
 """
 
 from bit_keras.checkpoint.fetch import CheckpointDownloadError, fetch_checkpoint
@@ -13,16 +15,27 @@ from bit_keras.checkpoint.layout import (
     official_variables,
 )
 from bit_keras.checkpoint.loading import load_official_weights
-from bit_keras.checkpoint.npz_file import CheckpointError, read_npz
+from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
+from bit_keras.checkpoint.weights_file import (
+    describe_transfer,
+    load_weights,
+    read_official_arrays,
+    save_official_weights,
+)
 
 __all__ = [
     "CheckpointArchitecture",
     "CheckpointDownloadError",
     "CheckpointError",
+    "describe_transfer",
     "fetch_checkpoint",
     "infer_architecture",
     "load_official_weights",
+    "load_weights",
     "official_arrays",
     "official_variables",
     "read_npz",
+    "read_official_arrays",
+    "save_official_weights",
+    "write_npz",
 ]

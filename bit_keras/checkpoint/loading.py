@@ -10,7 +10,6 @@ import numpy as np
 
 from bit_keras.checkpoint import layout
 from bit_keras.checkpoint.npz_file import CheckpointError, read_npz
-from bit_keras.models import register_weights_format
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +163,3 @@ def _assign_all(plan) -> None:
     # Every value was checked against its variable's shape and dtype: these cannot fail.
     for variable, value in plan:
         variable.assign(value)
-
-
-# `BiTResNetV2(weights="....npz")` loads official checkpoints through this package.
-register_weights_format(".npz", load_official_weights)

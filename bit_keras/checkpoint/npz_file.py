@@ -1,4 +1,5 @@
-"""Reading official BiT `.npz` checkpoints safely: no pickle, clear errors for broken files."""
+"""Official BiT `.npz` files: read safely (no pickle, clear errors for broken files) and written
+atomically."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import zipfile
 
 import numpy as np
+
+from bit_keras.atomic_write import save_atomically
 
 
 class CheckpointError(ValueError):
@@ -65,3 +68,47 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
                     f"Array {key!r} in {path!r} cannot be read (truncated or corrupt file): {e}"
                 ) from e
     return arrays
+
+
+def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Writes arrays to an uncompressed `.npz` file, as the published checkpoints are stored.
+
+    The file is written under a temporary name beside `path` and renamed when complete, so
+    an interrupted write leaves no half-written file and an existing `path` unchanged.
+
+    Args:
+        path: File to write; must end in `.npz`.
+        arrays: Name to float32 array, written in this order.
+
+    Raises:
+        CheckpointError: an array that is not a finite float32 array, or a name that is not a
+            non-empty string; nothing is written then.
+        ValueError: `path` does not end in `.npz`.
+    """
+    path = os.fspath(path)
+    if not path.endswith(".npz"):
+        raise ValueError(f"An .npz checkpoint's path must end in .npz. Received: {path!r}")
+    problems = []
+    for key, array in arrays.items():
+        if not isinstance(key, str) or not key:
+            problems.append(f"{key!r}: names must be non-empty strings")
+        elif not isinstance(array, np.ndarray) or array.dtype != np.float32:
+            problems.append(
+                f"{key!r}: expected a float32 array, found {getattr(array, 'dtype', type(array))}"
+            )
+        elif not np.isfinite(array).all():
+            problems.append(
+                f"{key!r}: holds {np.count_nonzero(~np.isfinite(array))} non-finite values"
+            )
+    if problems:
+        raise CheckpointError(
+            f"Not writing {path!r}: "
+            + "; ".join(problems[:20])
+            + (f"; ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+        )
+
+    def save(tmp: str) -> None:
+        with open(tmp, "wb") as f:  # a file object: numpy adds no second `.npz` suffix
+            np.savez(f, **arrays)
+
+    save_atomically(path, save)

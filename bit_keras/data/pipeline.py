@@ -192,13 +192,62 @@ def select(dataset: tf.data.Dataset, indices: np.ndarray, size: int) -> tf.data.
     return dataset.enumerate().filter(lambda i, _: keep[i]).map(lambda _, example: example)
 
 
-def _train_example(image, label, seed, resize: int, crop: int, num_classes: int, flip: bool):
-    image = tf.image.resize(image, (resize, resize))
+# Inception-style crops (Szegedy et al., 2015, arXiv 1409.4842, as BiT's upstream training
+# and big_vision's `inception_crop` take them): a box of 5% to 100% of the image's area with an
+# aspect ratio in [3/4, 4/3], resized to the crop size.
+INCEPTION_AREA_RANGE = (0.05, 1.0)
+INCEPTION_ASPECT_RANGE = (3 / 4, 4 / 3)
+# Upstream evaluation resizes the shorter side to 256/224 of the crop, then centre-crops
+# (big_vision's bit_i1k.py: resize_small(256)|central_crop(224)).
+EVAL_RESIZE_RATIO = 256 / 224
+
+
+def targets(label, num_classes: int) -> tf.Tensor:
+    """A label as a float32 target: one-hot for a class id, multi-hot for a list of them.
+
+    A multi-label example holds its class ids padded with -1 (which one-hot to zeros).
+    """
+    hot = tf.one_hot(label, num_classes)
+    return hot if hot.shape.rank == 1 else tf.reduce_max(hot, axis=0)
+
+
+def inception_crop(image, seed, crop: int) -> tf.Tensor:
+    """A random Inception-style crop of `image`, resized to `crop` x `crop` (float32).
+
+    The box covers `INCEPTION_AREA_RANGE` of the area at an aspect ratio in
+    `INCEPTION_ASPECT_RANGE`; `seed` (a shape [2] tensor) fixes it.
+    """
+    begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
+        tf.shape(image),
+        tf.zeros([0, 0, 4], tf.float32),
+        seed=seed,
+        min_object_covered=0.0,
+        aspect_ratio_range=INCEPTION_ASPECT_RANGE,
+        area_range=INCEPTION_AREA_RANGE,
+        use_image_if_no_bounding_boxes=True,
+    )
+    box = tf.slice(image, begin, size)
+    return tf.image.resize(box, (crop, crop))
+
+
+def _train_example(
+    image,
+    label,
+    seed,
+    resize: int | None,
+    crop: int,
+    num_classes: int,
+    flip: bool,
+):
     seeds = tf.random.experimental.stateless_split(seed, 2)
-    image = tf.image.stateless_random_crop(image, (crop, crop, 3), seeds[0])
+    if resize is None:
+        image = inception_crop(image, seeds[0], crop)
+    else:
+        image = tf.image.resize(image, (resize, resize))
+        image = tf.image.stateless_random_crop(image, (crop, crop, 3), seeds[0])
     if flip:
         image = tf.image.stateless_random_flip_left_right(image, seeds[1])  # a coin per image
-    return preprocess_input(image), tf.one_hot(label, num_classes)
+    return preprocess_input(image), targets(label, num_classes)
 
 
 def _mixup(images, labels, seed, alpha: float):
@@ -217,7 +266,7 @@ def train_dataset(
     examples: Examples | tf.data.Dataset,
     *,
     batch_size: int,
-    resize: int,
+    resize: int | None,
     crop: int,
     num_classes: int,
     mixup_alpha: float,
@@ -226,15 +275,19 @@ def train_dataset(
     random_flip: bool = True,
     input_context: tf.distribute.InputContext | None = None,
 ) -> tf.data.Dataset:
-    """Endless training batches: shuffle, resize, random crop, random flip, MixUp.
+    """Endless training batches: shuffle, resize and random crop (or an Inception crop),
+    random flip, MixUp.
 
     Args:
         examples: The training split: `Examples`, or a finite `tf.data.Dataset` of
-            `(image uint8, label int64)`.
+            `(image uint8, label int64)`; a multi-label example's label is its class ids
+            padded with -1.
         batch_size: Batch size of this pipeline (per replica under tf.distribute).
-        resize: Images are resized to `resize` x `resize` ...
-        crop: ... then randomly cropped to `crop` x `crop`.
-        num_classes: For one-hot labels.
+        resize: Images are resized to `resize` x `resize`, then randomly cropped to `crop`
+            x `crop` (BiT-HyperRule). None: an Inception-style crop resized to `crop`
+            (`inception_crop`, BiT's upstream training).
+        crop: The training crop's size.
+        num_classes: For one-hot (or multi-hot) targets.
         mixup_alpha: MixUp's alpha; 0 for no MixUp.
         seed: Seeds the order and every random op: the same seed gives the same batches.
         start_step: Training steps already taken: the batches start where a pipeline started
@@ -246,7 +299,7 @@ def train_dataset(
         Batches `(images float32 [-1, 1] (B, crop, crop, 3), one-hot labels (B, K))`, with a
         static batch size (the remainder is dropped, as TPUs need).
     """
-    if crop > resize:
+    if resize is not None and crop > resize:
         raise ValueError(f"`crop` must not exceed `resize`. Received: crop={crop}, resize={resize}")
     if start_step < 0:
         raise ValueError(f"`start_step` must not be negative. Received: {start_step}")
@@ -287,16 +340,20 @@ def eval_dataset(
     size: int,
     batch_size: int,
     crop: int,
+    resize_shorter: int | None = None,
     input_context: tf.distribute.InputContext | None = None,
 ) -> tf.data.Dataset:
-    """Evaluation batches of a fixed shape: images resized to `crop`, padded with masked fillers.
+    """Evaluation batches of a fixed shape: images resized to `crop` (BiT-HyperRule), or their
+    shorter side resized to `resize_shorter` and the centre cropped (upstream), padded with
+    masked fillers.
 
     Every input pipeline yields the same number of full batches, `eval_steps(...)` for each of
     its replicas (collective ops under multi-worker training need that, TPUs need static
     shapes); filler examples have mask 0.
 
     Returns:
-        Batches `(images (B, crop, crop, 3), labels int64 (B,), mask float32 (B,))`.
+        Batches `(images (B, crop, crop, 3), labels int64 (B,), mask float32 (B,))`; a
+        multi-label data set's labels are (B, L) class ids padded with -1.
     """
     pipelines, pipeline_id, replicas = 1, 0, 1
     if input_context is not None:
@@ -309,17 +366,30 @@ def eval_dataset(
     padding = batches * batch_size - shard_size
 
     def prepare(image, label):
-        return _eval_image(image, crop), label, tf.constant(1.0)
+        return _eval_image(image, crop, resize_shorter), label, tf.constant(1.0)
 
     dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    label_spec = dataset.element_spec[1]
     filler = tf.data.Dataset.from_tensors(
-        (tf.zeros((crop, crop, 3)), tf.constant(0, tf.int64), tf.constant(0.0))
+        (tf.zeros((crop, crop, 3)), -tf.ones(label_spec.shape, label_spec.dtype), 0.0)
     ).repeat(padding)
     return dataset.concatenate(filler).batch(batch_size, drop_remainder=True).prefetch(2)
 
 
-def _eval_image(image, crop: int):
-    return preprocess_input(tf.image.resize(image, (crop, crop)))
+def _eval_image(image, crop: int, resize_shorter: int | None = None):
+    if resize_shorter is None:
+        return preprocess_input(tf.image.resize(image, (crop, crop)))
+    if resize_shorter < crop:
+        raise ValueError(
+            f"`resize_shorter` must be at least `crop`. Received: resize_shorter="
+            f"{resize_shorter}, crop={crop}"
+        )
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = resize_shorter / tf.reduce_min(shape)
+    size = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), resize_shorter)
+    image = tf.image.resize(image, size)
+    top, left = (size[0] - crop) // 2, (size[1] - crop) // 2
+    return preprocess_input(image[top : top + crop, left : left + crop])
 
 
 def test_dataset(
@@ -341,7 +411,7 @@ def test_dataset(
     """
 
     def prepare(image, label):
-        return _eval_image(image, crop), tf.one_hot(label, num_classes)
+        return _eval_image(image, crop), targets(label, num_classes)
 
     dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

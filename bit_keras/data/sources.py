@@ -39,6 +39,8 @@ class DataSource:
             data allows it), for an exact resume.
         class_names: The name of each class, in label order.
         skipped_files: Files left out because they are not images (`skip_bad_images`).
+        multi_label: Whether an example may have several classes; its label is then its
+            class ids padded with -1 (`pipeline.targets` makes them multi-hot).
     """
 
     name: str
@@ -52,6 +54,7 @@ class DataSource:
     train_examples: Callable[[], Examples]
     class_names: tuple[str, ...] = ()
     skipped_files: tuple[str, ...] = ()
+    multi_label: bool = False
 
 
 def load_source(

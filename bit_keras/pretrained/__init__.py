@@ -20,6 +20,7 @@ from bit_keras.pretrained.registry import (
     list_models,
     model_table,
     resolve_model,
+    weights_path,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "model_from_checkpoint",
     "model_table",
     "resolve_model",
+    "weights_path",
 ]

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import keras
 
 from bit_keras.checkpoint.fetch import BIT_MODELS_URL, fetch_checkpoint
+from bit_keras.checkpoint.weights_file import SUFFIXES as WEIGHTS_SUFFIXES
 from bit_keras.models import BiTResNetV2
 from bit_keras.models.architectures import (
     ARCHITECTURES,
@@ -266,7 +267,15 @@ def check_weights(name: str, weights) -> PretrainedModel | Architecture:
             (`"default"` or its tag) nor an existing file.
     """
     spec = resolve_model(name)
-    if weights is None or _existing_file(weights):
+    if weights is None:
+        return spec
+    if _existing_file(weights):
+        if not os.fspath(weights).endswith(WEIGHTS_SUFFIXES):
+            raise ValueError(
+                f"Weights files must end in one of {', '.join(WEIGHTS_SUFFIXES)} (an "
+                "official-layout .npz, a Keras model or Keras weights). Received: "
+                f"weights={os.fspath(weights)!r}"
+            )
         return spec
     if isinstance(spec, PretrainedModel):
         if weights in (DEFAULT_WEIGHTS, spec.weights):
@@ -283,8 +292,22 @@ def check_weights(name: str, weights) -> PretrainedModel | Architecture:
         )
     raise ValueError(
         f"`weights` for the architecture {spec.name} must be None or the path of an existing "
-        f"weights file (`.npz`, `.weights.h5`). Received: weights={weights!r}"
+        f"weights file (`.npz`, `.keras`, `.weights.h5`). Received: weights={weights!r}"
     )
+
+
+def weights_path(name: str, weights) -> str | None:
+    """The local file `create_model(name, weights=weights)` loads (None for `weights=None`).
+
+    A published checkpoint is downloaded into the Keras cache once.
+
+    Raises:
+        ValueError: as `check_weights`.
+    """
+    spec = check_weights(name, weights)
+    if weights is None:
+        return None
+    return _weights_path(weights, spec if isinstance(spec, PretrainedModel) else None)
 
 
 def create_model(
@@ -310,7 +333,10 @@ def create_model(
             `R<depth>x<width>` (`"R50x1"`, `"R14x1"`), which has no published weights.
         weights: `"default"` or the model's weight tag (`"bit-m"`, `"bit-s"`, ...) for the
             official checkpoint (downloaded into the Keras cache once), `None` for random
-            initialisation, or the path of an official `.npz` or a `.weights.h5` file. An
+            initialisation, or the path of a weights file: an official-layout `.npz`, a
+            `.keras` model or a `.weights.h5` file of a BiT (a run's `model.keras`). The body
+            loads strictly; a head of another size than `classes` is replaced by a new
+            zero-initialised head, as BiT transfers. An
             architecture takes `None` or a file only.
         include_top: Whether to include the classification head.
         input_tensor: Optional Keras tensor to use as the input.

@@ -21,7 +21,7 @@ __getattr__, __dir__ = lazy_names(
         "hyperrule": "bit_keras.training.hyperrule",
         "make_strategy": "bit_keras.training.strategy",
         "resolve": "bit_keras.training.config",
-        "train": "bit_keras.training.loop",
+        "train": "bit_keras.training.finetuning",
     },
 )
 
@@ -40,6 +40,6 @@ __all__ = [
 if TYPE_CHECKING:
     from bit_keras.training import hyperrule
     from bit_keras.training.config import ResolvedConfig, TrainConfig, resolve
+    from bit_keras.training.finetuning import train
     from bit_keras.training.fit import FitRecipe, fit_recipe
-    from bit_keras.training.loop import train
     from bit_keras.training.strategy import make_strategy

@@ -155,7 +155,7 @@ def main(argv: list[str]) -> None:
     except ValueError as e:
         sys.exit(f"bit-train: error: {e}")
     # TensorFlow loads only now, after the flags and the config are checked (in ~0.2 s).
-    from bit_keras.training.loop import train
+    from bit_keras.training.finetuning import train
 
     try:
         train(config, out=lambda line: print(line, flush=True))

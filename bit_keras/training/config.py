@@ -11,34 +11,33 @@ STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class TrainConfig:
-    """A fine-tuning run. `None` fields are filled in by BiT-HyperRule.
+class RunConfig:
+    """What every recipe's run shares: the model, the data and the loop's own settings.
 
-    The one home of the run's defaults: the `bit-train` flags take theirs from here. Fields
-    are keyword-only; `logdir` is required.
+    The one home of these defaults: the flags of `bit-train` and `bit-pretrain` take theirs
+    from `TrainConfig` and `PretrainConfig`, which add each recipe's fields. Fields are
+    keyword-only; `logdir` is required.
 
     Attributes:
         model: A published model's name (`BiT-M-R50x1`) or an architecture (`R50x1`, `R14x1`).
         weights: `default` (the published model's official checkpoint), `none` (random
-            initialisation) or the path of an official `.npz` or a `.weights.h5` file.
-        dataset: A TFDS name, `folder:PATH`, or `digits` (built in, no download).
+            initialisation) or a weights file to transfer from: an official-layout `.npz`
+            (published or written by bit_keras), a run's `model.keras`, or a `.weights.h5`
+            file. The body loads strictly; a head of another size is replaced by a new
+            zero-initialised head for the data's classes.
+        dataset: A TFDS name, `folder:PATH`, `csv:PATH`, or `digits` (built in, no download).
         data_dir: TFDS data folder.
         download: Download and prepare a TFDS data set on first use (False: an error).
-        skip_bad_images: Leave out the files of a `folder:` data set that are not images
-            (False: list them and stop before training).
+        skip_bad_images: Leave out the files of a `folder:` or `csv:` data set that are not
+            images (False: list them and stop before training).
         logdir: Checkpoints, TensorBoard logs, the final model and its JSON go here.
         overwrite: Delete the run already in `logdir` (its checkpoints, logs, model and
             JSON; nothing else) and start over there.
         batch_size: Global batch size.
-        base_lr: Learning rate at batch 512, scaled linearly to `batch_size`.
-        steps: Total steps; the HyperRule schedule is stretched to it. None: the rule's.
-        resize: Resize before the random crop. None: the rule's.
-        crop: Training crop and evaluation size. None: the rule's.
-        examples_per_class: Few-shot: keep exactly K training examples per class.
-        examples_per_class_seed: Seed of the few-shot draw.
-        mixup_alpha: MixUp's alpha. None: the rule's (0.1 from 20,000 examples up).
-        random_flip: Random left-right flips (the rule's); off for data where a flip changes
-            the class, such as digits.
+        steps: Total steps. None: the recipe's.
+        crop: Training crop and evaluation size. None: the recipe's.
+        random_flip: Random left-right flips (BiT's); off for data where a flip changes the
+            class, such as digits.
         strategy: `auto`, `default`, `mirrored`, `multi_worker` or `tpu`.
         tpu: TPU address.
         mixed_precision: None, `mixed_float16` (with loss scaling) or `mixed_bfloat16`.
@@ -48,7 +47,7 @@ class TrainConfig:
             tenth of the run and, on one worker, at least every ten minutes.
         batch_split: Split each batch into this many micro-batches and accumulate gradients.
         seed: Seeds the model's new weights and the data order.
-        log_every: Print progress every N steps.
+        log_every: TensorBoard scalars every N steps.
     """
 
     model: str = "BiT-M-R50x1"
@@ -60,13 +59,8 @@ class TrainConfig:
     logdir: str
     overwrite: bool = False
     batch_size: int = 512
-    base_lr: float = hyperrule.BASE_LR
     steps: int | None = None
-    resize: int | None = None
     crop: int | None = None
-    examples_per_class: int | None = None
-    examples_per_class_seed: int = 0
-    mixup_alpha: float | None = None
     random_flip: bool = True
     strategy: str = "auto"
     tpu: str | None = None
@@ -78,30 +72,23 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 10
 
-    def __post_init__(self):
-        positive = {
-            "batch_size": self.batch_size,
-            "batch_split": self.batch_split,
-            "log_every": self.log_every,
-        }
-        optional_counts = (
+    def _positive_fields(self) -> tuple[str, ...]:
+        """Integer fields that must be >= 1 where set."""
+        return (
+            "batch_size",
+            "batch_split",
+            "log_every",
             "steps",
-            "resize",
             "crop",
-            "examples_per_class",
             "eval_every",
             "checkpoint_every",
         )
-        for optional in optional_counts:
-            if getattr(self, optional) is not None:
-                positive[optional] = getattr(self, optional)
-        for name, value in positive.items():
-            if not isinstance(value, int) or value < 1:
+
+    def __post_init__(self):
+        for name in self._positive_fields():
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value}")
-        if not self.base_lr > 0:
-            raise ValueError(f"`base_lr` must be positive. Received: base_lr={self.base_lr}")
-        if self.mixup_alpha is not None and self.mixup_alpha < 0:
-            raise ValueError(f"`mixup_alpha` must be >= 0. Received: {self.mixup_alpha}")
         if self.batch_size % self.batch_split:
             raise ValueError(
                 f"`batch_size` must be divisible by `batch_split`. Received: "
@@ -112,6 +99,38 @@ class TrainConfig:
                 f"`mixed_precision` must be one of {MIXED_PRECISION}. "
                 f"Received: {self.mixed_precision!r}"
             )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainConfig(RunConfig):
+    """A fine-tuning run (`bit-train`). `None` fields are filled in by BiT-HyperRule.
+
+    The shared fields are `RunConfig`'s; `steps` stretches the rule's schedule, `crop` and
+    `resize` override the rule's resolution.
+
+    Attributes:
+        base_lr: Learning rate at batch 512, scaled linearly to `batch_size`.
+        resize: Resize before the random crop. None: the rule's.
+        examples_per_class: Few-shot: keep exactly K training examples per class.
+        examples_per_class_seed: Seed of the few-shot draw.
+        mixup_alpha: MixUp's alpha. None: the rule's (0.1 from 20,000 examples up).
+    """
+
+    base_lr: float = hyperrule.BASE_LR
+    resize: int | None = None
+    examples_per_class: int | None = None
+    examples_per_class_seed: int = 0
+    mixup_alpha: float | None = None
+
+    def _positive_fields(self) -> tuple[str, ...]:
+        return (*super()._positive_fields(), "resize", "examples_per_class")
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.base_lr > 0:
+            raise ValueError(f"`base_lr` must be positive. Received: base_lr={self.base_lr}")
+        if self.mixup_alpha is not None and self.mixup_alpha < 0:
+            raise ValueError(f"`mixup_alpha` must be >= 0. Received: {self.mixup_alpha}")
         if self.resize and self.crop and self.crop > self.resize:
             raise ValueError(f"`crop` ({self.crop}) must not exceed `resize` ({self.resize}).")
 

@@ -1,4 +1,9 @@
-"""The fine-tuning loop on tf.distribute: BiT-HyperRule, checkpoints, resume, evaluation."""
+"""The one training loop on tf.distribute: checkpoints, interrupts, exact resume, progress,
+TensorBoard, evaluation and the run record, for any recipe (`recipe.Recipe`).
+
+Fine-tuning (`finetuning.train`, `bit-train`) and pre-training (`pretraining.pretrain`,
+`bit-pretrain`) hand it their recipe; it knows none of them by name.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -17,12 +23,10 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.atomic_write import save_atomically
 from bit_keras.backend_check import require_tensorflow_backend
-from bit_keras.pretrained import check_weights, create_model
-from bit_keras.training import hyperrule
-from bit_keras.training.config import ResolvedConfig, TrainConfig, resolve
+from bit_keras.training.config import RunConfig
 from bit_keras.training.interrupts import StopRequests, TrainingInterrupted
-from bit_keras.training.lr_schedule import BiTLearningRate
 from bit_keras.training.progress import Progress
+from bit_keras.training.recipe import Recipe
 from bit_keras.training.strategy import is_chief, make_strategy, worker_id
 from bit_keras.training.train_step import make_replica_step
 
@@ -39,21 +43,12 @@ CHECKPOINTS_PER_RUN = 10
 CHECKPOINT_SECONDS = 600
 
 
-def checkpoint_interval(config: TrainConfig, total_steps: int) -> int:
+def checkpoint_interval(config: RunConfig, total_steps: int) -> int:
     """Steps between checkpoints: `config.checkpoint_every`, else a tenth of the run."""
     return config.checkpoint_every or max(1, -(-total_steps // CHECKPOINTS_PER_RUN))
 
 
-def _weights(config: TrainConfig) -> str | None:
-    return None if config.weights == "none" else config.weights
-
-
-def check_model_name(config: TrainConfig) -> None:
-    """Raises ValueError for a model or weights flag that cannot build a model."""
-    check_weights(config.model, _weights(config))
-
-
-def check_logdir(config: TrainConfig) -> None:
+def check_logdir(config: RunConfig) -> None:
     """Raises ValueError, before anything is written, for a logdir this run cannot use: a
     file, a folder it cannot write, or the folder of a run of another model or data set."""
     logdir = os.path.abspath(config.logdir)
@@ -99,61 +94,36 @@ def clear_run(logdir: str) -> None:
             os.remove(path)
 
 
-def build_model(config: TrainConfig, num_classes: int, crop: int) -> keras.Model:
-    """The model to fine-tune, with a new zero-initialised head of `num_classes`."""
-    return create_model(
-        config.model, weights=_weights(config), classes=num_classes, input_shape=(crop, crop, 3)
-    )
-
-
-def train(
-    config: TrainConfig,
+def run_recipe(
+    config: RunConfig,
+    prepare: Callable[[], Recipe],
     strategy: tf.distribute.Strategy | None = None,
     *,
     out=print,
     return_model: bool = False,
 ):
-    """Fine-tunes a BiT model with BiT-HyperRule; resumes from the last checkpoint in logdir.
+    """Runs a training recipe; resumes from the last checkpoint in `config.logdir`.
 
     Everything that can be checked (flags, model name, data set) is checked before anything is
-    written. Restarting the same run continues from its last checkpoint with the same step
-    counter, learning rate and data: the order of the batches is a function of (seed, step),
-    so on one device a resumed run ends with the weights of an uninterrupted one.
+    written: `prepare` checks and loads what the recipe needs and returns it. Restarting the
+    same run continues from its last checkpoint with the same step counter, learning rate and
+    data: the order of the batches is a function of (seed, step), so on one device a resumed
+    run ends with the weights of an uninterrupted one.
 
     Args:
-        config: The run.
+        config: The run's shared settings (`TrainConfig`, `PretrainConfig`).
+        prepare: Builds the recipe (before the strategy and before anything is written).
         strategy: A tf.distribute strategy; by default `config.strategy` builds one.
         out: Where progress lines go.
         return_model: Also return the trained model (every worker has its own copy).
 
     Returns:
-        The final metrics (`step`, `test_accuracy`, `train_loss`, `model_path`,
+        The final metrics (`step`, the recipe's metric, `train_loss`, `model_path`,
         `loss_history`, ...), and the model when `return_model`.
     """
     require_tensorflow_backend("Training uses tf.distribute and")
-    check_model_name(config)
     check_logdir(config)
-    source = data.load_source(
-        config.dataset,
-        config.data_dir,
-        download=config.download,
-        skip_bad_images=config.skip_bad_images,
-        out=out,
-    )
-    if source.skipped_files:
-        out(
-            f"Left out {len(source.skipped_files)} file(s) that are not images "
-            f"(--skip_bad_images): {', '.join(source.skipped_files[:5])}"
-            + (" ..." if len(source.skipped_files) > 5 else "")
-        )
-    train_size = source.train_size
-    few_shot = None
-    if config.examples_per_class is not None:
-        few_shot = data.few_shot_indices(
-            source.train_labels(), config.examples_per_class, config.examples_per_class_seed
-        )
-        train_size = len(few_shot)
-    resolved = resolve(config, train_size, source.test_size, source.num_classes, source.image_size)
+    recipe = prepare()
 
     previous_policy = keras.mixed_precision.global_policy()
     if config.mixed_precision:
@@ -169,7 +139,7 @@ def train(
         if config.overwrite and is_chief(strategy):
             clear_run(config.logdir)
             out(f"--overwrite: deleted the run in {config.logdir}; starting over.")
-        run = _Run(config, resolved, source, few_shot, strategy, out)
+        run = _Run(config, recipe, strategy, out)
         metrics = run.run()
         return (metrics, run.model) if return_model else metrics
     finally:
@@ -177,22 +147,17 @@ def train(
 
 
 class _Run:
-    def __init__(self, config, resolved: ResolvedConfig, source, few_shot, strategy, out):
-        self.config, self.resolved, self.source = config, resolved, source
-        self.few_shot, self.strategy, self.out = few_shot, strategy, out
+    def __init__(self, config: RunConfig, recipe: Recipe, strategy, out):
+        self.config, self.recipe, self.strategy, self.out = config, recipe, strategy, out
         self.chief = is_chief(strategy)
         self.checkpoint_dir = os.path.join(config.logdir, CHECKPOINT_DIR)
 
         keras.utils.set_random_seed(config.seed)
         with strategy.scope():
-            self.model = build_model(config, resolved.num_classes, resolved.crop)
+            self.model = recipe.build_model()
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-            self.lr_schedule = BiTLearningRate.from_schedule(
-                resolved.learning_rate, resolved.schedule
-            )
-            optimizer = keras.optimizers.SGD(
-                learning_rate=lambda: self.lr_schedule(self.step), momentum=hyperrule.MOMENTUM
-            )
+            self.lr_schedule = recipe.learning_rate
+            optimizer = recipe.optimizer(lambda: self.lr_schedule(self.step))
             if config.mixed_precision == "mixed_float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             optimizer.build(self.model.trainable_variables)
@@ -205,25 +170,10 @@ class _Run:
 
     # ----------------------------------------------------------------- data
     def _train_iterator(self, start_step: int):
-        config, resolved = self.config, self.resolved
-        per_replica = config.batch_size // self.strategy.num_replicas_in_sync
+        per_replica = self.config.batch_size // self.strategy.num_replicas_in_sync
 
         def dataset_fn(context):
-            examples = self.source.train_examples()
-            if self.few_shot is not None:
-                examples = examples.subset(self.few_shot)
-            return data.train_dataset(
-                examples,
-                batch_size=per_replica,
-                resize=resolved.resize,
-                crop=resolved.crop,
-                num_classes=resolved.num_classes,
-                mixup_alpha=resolved.mixup_alpha,
-                seed=config.seed,
-                start_step=start_step,
-                random_flip=config.random_flip,
-                input_context=context,
-            )
+            return self.recipe.train_dataset(context, per_replica, start_step)
 
         return iter(self.strategy.distribute_datasets_from_function(dataset_fn))
 
@@ -236,10 +186,14 @@ class _Run:
     # ---------------------------------------------------------------- steps
     def _make_train_step(self):
         model, optimizer, strategy = self.model, self.optimizer, self.strategy
+        regularization = self.recipe.regularization
         replica_step = make_replica_step(
             model,
             optimizer,
             global_batch=self.config.batch_size,
+            loss=self.recipe.loss,
+            regularization=regularization(model) if regularization else None,
+            clip_norm=self.recipe.clip_norm,
             batch_split=self.config.batch_split,
             jit_compile=self.config.jit_compile,
         )
@@ -256,55 +210,49 @@ class _Run:
     def _make_eval_step(self):
         model, strategy = self.model, self.strategy
 
+        evaluate = self.recipe.evaluate
+
         def replica_eval(images, labels, mask):
-            logits = model(images, training=False)
-            hits = tf.cast(tf.equal(tf.argmax(logits, -1), labels), tf.float32) * mask
-            return tf.reduce_sum(hits), tf.reduce_sum(mask)
+            return {**evaluate(model, images, labels, mask), "count": tf.reduce_sum(mask)}
 
         @tf.function
         def eval_step(iterator):
-            hits, count = strategy.run(replica_eval, args=next(iterator))
-            reduce = tf.distribute.ReduceOp.SUM
-            return strategy.reduce(reduce, hits, axis=None), strategy.reduce(
-                reduce, count, axis=None
-            )
+            sums = strategy.run(replica_eval, args=next(iterator))
+            return {
+                key: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                for key, value in sums.items()
+            }
 
         return eval_step
 
     def evaluate(self) -> float:
-        batch = self._eval_batch_size()
-
+        """The recipe's metric on its evaluation split."""
+        batch, size = self._eval_batch_size(), self.recipe.eval_size
         contexts = []
 
         def dataset_fn(context):
             contexts.append(context)
-            return data.eval_dataset(
-                self.source.test(),
-                size=self.source.test_size,
-                batch_size=batch,
-                crop=self.resolved.crop,
-                input_context=context,
-            )
+            return self.recipe.eval_dataset(context, batch)
 
         dist = self.strategy.distribute_datasets_from_function(dataset_fn)
         pipelines = contexts[0].num_input_pipelines
         steps = data.eval_steps(
-            self.source.test_size, batch, pipelines, self.strategy.num_replicas_in_sync // pipelines
+            size, batch, pipelines, self.strategy.num_replicas_in_sync // pipelines
         )
-        iterator, hits, count = iter(dist), 0.0, 0.0
+        iterator, totals = iter(dist), {}
         for _ in range(steps):
-            h, c = self._eval_step(iterator)
-            hits, count = hits + float(h), count + float(c)
-        if int(count) != self.source.test_size:
-            raise RuntimeError(
-                f"Evaluated {int(count)} examples, expected {self.source.test_size}."
-            )
-        return hits / count
+            for key, value in self._eval_step(iterator).items():
+                totals[key] = totals.get(key, 0.0) + float(value)
+        if int(totals["count"]) != size:
+            raise RuntimeError(f"Evaluated {int(totals['count'])} examples, expected {size}.")
+        return totals["hits"] / totals["count"]
 
     # ----------------------------------------------------------------- run
     def run(self) -> dict:
-        config, resolved = self.config, self.resolved
-        total = resolved.schedule.total_steps
+        config, recipe = self.config, self.recipe
+        total = recipe.total_steps
+        metric, metric_words = recipe.metric
+        metric_tag = "test/" + metric.removeprefix("test_")
         manager = tf.train.CheckpointManager(
             self.checkpoint,
             self.checkpoint_dir if self.chief else self._worker_dir(),
@@ -355,9 +303,9 @@ class _Run:
                         "train/images_per_second", progress.images_per_second, step=step
                     )
                 if config.eval_every and step % config.eval_every == 0 and step != total:
-                    accuracy = self.evaluate()
-                    tf.summary.scalar("test/accuracy", accuracy, step=step)
-                    self.out(f"step {step}: test accuracy {accuracy:.4f}")
+                    value = self.evaluate()
+                    tf.summary.scalar(metric_tag, value, step=step)
+                    self.out(f"step {step}: {metric_words} {value:.4f}")
                 if step == total:
                     break
                 stopping = self._stop_requested(stop)
@@ -377,8 +325,8 @@ class _Run:
                     )
                     self.out(str(interrupted))
                     raise interrupted
-            accuracy = self.evaluate()
-            tf.summary.scalar("test/accuracy", accuracy, step=total)
+            value = self.evaluate()
+            tf.summary.scalar(metric_tag, value, step=total)
         writer.flush()
         trained = start < total
         if trained:
@@ -389,28 +337,34 @@ class _Run:
         model_path = os.path.join(config.logdir, MODEL_FILE)
         metrics = {
             "step": total,
-            "test_accuracy": accuracy,
-            "test_examples": resolved.test_size,
+            metric: value,
+            "test_examples": recipe.eval_size,
             "train_loss": loss,
             "model_path": model_path,
             "loss_history": history,
         }
         # A restart of a finished run trains nothing: keep the files (and metrics) it wrote.
+        outputs = []
         if self.chief and (trained or not os.path.exists(model_path)):
             save_atomically(model_path, self.model.save)
+            outputs = recipe.write_outputs(self.model, config.logdir)
             record = {
+                "recipe": recipe.kind,
                 "config": dataclasses.asdict(config),
-                "resolved": dataclasses.asdict(resolved),
-                "class_names": list(self.source.class_names),
+                **recipe.record,
                 "metrics": metrics,
+                "outputs": [MODEL_FILE, *(os.path.basename(p) for p in outputs)],
             }
             save_atomically(
                 os.path.join(config.logdir, CONFIG_FILE),
                 lambda path: _write_json(path, record),
             )
-        self.out(f"Test accuracy {accuracy:.4f} on {resolved.test_size} examples.")
+        words = metric_words[0].upper() + metric_words[1:]
+        self.out(f"{words} {value:.4f} on {recipe.eval_size} examples.")
         if self.chief:
             self.out(f"Saved the model to {model_path}")
+            for path in outputs:
+                self.out(f"Wrote {path}")
         return metrics
 
     @property
@@ -435,14 +389,10 @@ class _Run:
         return os.path.join(self.config.logdir, WORKERS_DIR, worker_id(self.strategy))
 
     def _describe(self, start: int) -> str:
-        r, c = self.resolved, self.config
+        c = self.config
         return (
-            f"Fine-tuning {c.model} (weights: {c.weights}) on {c.dataset}: "
-            f"{r.train_size} train / {r.test_size} test examples, {r.num_classes} classes; "
-            f"resize {r.resize}, crop {r.crop}; {r.schedule.total_steps} steps (warm-up "
-            f"{r.schedule.warmup_steps}, x0.1 after {list(r.schedule.decay_steps)}); "
-            f"lr {r.learning_rate:g} at batch {c.batch_size}; MixUp alpha {r.mixup_alpha}; "
-            f"random flips {'on' if c.random_flip else 'off'}; "
+            f"{self.recipe.kind} {c.model} (weights: {c.weights}) on {c.dataset}: "
+            f"{self.recipe.settings}; random flips {'on' if c.random_flip else 'off'}; "
             f"{self.strategy.num_replicas_in_sync} replica(s) ({type(self.strategy).__name__}); "
             f"starting at step {start}."
         )

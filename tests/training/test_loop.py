@@ -87,8 +87,9 @@ def test_resume_continues_step_and_learning_rate(tmp_path):
 def test_few_shot_run(tmp_path):
     lines = []
     train(_config(tmp_path, examples_per_class=2, steps=2), out=lines.append)
-    assert lines[0].startswith("No checkpoint in ")
-    assert "20 train / 359 test examples" in lines[1]
+    assert lines[0] == "Weights: none (random initialisation)."
+    assert lines[1].startswith("No checkpoint in ")
+    assert "20 train / 359 test examples" in lines[2]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,167 @@
+"""Every weights file bit_keras reads, as official-layout arrays: transfer from any BiT.
+
+A BiT trained anywhere reaches bit_keras as one of three files: an official-layout `.npz`
+(published, or written by bit_keras or another implementation), a Keras `.keras` model (a
+run's `model.keras`) or a Keras `.weights.h5` file. All three are read into the official
+layout (`layout.official_arrays`) and loaded by the one strict loader
+(`loading.load_official_arrays`): the body must fit the model exactly (every problem named,
+nothing half-loaded); a head of another size is replaced by a new zero-initialised head,
+as BiT transfers.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+
+from bit_keras.checkpoint import layout
+from bit_keras.checkpoint.loading import load_official_arrays
+from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
+from bit_keras.models import BiTResNetV2, register_weights_format
+
+# The suffixes of the files this module reads.
+SUFFIXES = (".npz", ".keras", ".weights.h5")
+# Keras 3 names the groups of a `.weights.h5` file by layer class, not by layer name: a
+# BiT's one Dense layer, its head, is stored under this group.
+_H5_HEAD_KERNEL = "layers/dense/vars/0"
+
+
+def read_official_arrays(path: str | os.PathLike, like: keras.Model) -> dict[str, np.ndarray]:
+    """Reads any weights file bit_keras knows into official-layout arrays.
+
+    Args:
+        path: An `.npz`, `.keras` or `.weights.h5` file.
+        like: A BiT built by bit_keras of the architecture the file is meant for; a
+            `.weights.h5` file (which does not say its architecture) is read through a model
+            of `like`'s depth and width with the file's own head.
+
+    Raises:
+        CheckpointError: the file cannot be read or does not hold a BiT.
+        ValueError: another suffix.
+        FileNotFoundError: no file at `path`.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No weights file at {path!r}.")
+    if path.endswith(".npz"):
+        return read_npz(path)
+    if path.endswith(".keras"):
+        try:
+            model = keras.saving.load_model(path, compile=False)
+        except Exception as e:  # Keras raises many kinds for a bad file; name the file
+            raise CheckpointError(
+                f"{path!r} is not a readable .keras model ({type(e).__name__}: "
+                f"{str(e).splitlines()[0][:200] if str(e) else ''})."
+            ) from e
+        return _arrays_of(model, path)
+    if path.endswith(".weights.h5"):
+        return _arrays_of(_read_weights_h5(path, like), path)
+    raise ValueError(f"Weights files must end in one of {', '.join(SUFFIXES)}. Received: {path!r}")
+
+
+def load_weights(model: keras.Model, path: str | os.PathLike) -> str:
+    """Loads any weights file into `model`: the body strictly, the head when it fits.
+
+    Returns:
+        One line saying what was loaded, e.g. "the body of X; a new zero-initialised 10-class
+        head (the file's head has 1,000 classes)".
+
+    Raises:
+        CheckpointError: the body does not fit (each problem named; nothing was loaded).
+    """
+    path = os.fspath(path)
+    arrays = read_official_arrays(path, model)
+    load_official_arrays(model, arrays, source=path)
+    return describe_transfer(arrays, model, path)
+
+
+def describe_transfer(arrays: dict[str, np.ndarray], model: keras.Model, path: str) -> str:
+    """What `load_official_arrays(model, arrays)` took from the file, in one line."""
+    head = layout.official_variables(model).get(layout.HEAD_KERNEL)
+    if head is None:
+        return f"the body of {path}"
+    classes = int(head.shape[-1])
+    source_classes = (
+        int(arrays[layout.HEAD_KERNEL].shape[-1]) if layout.HEAD_KERNEL in arrays else None
+    )
+    if source_classes == classes:
+        return f"the body and the {classes}-class head of {path}"
+    found = "no head" if source_classes is None else f"a {source_classes:,}-class head"
+    return f"the body of {path}; a new zero-initialised {classes}-class head (the file has {found})"
+
+
+def save_official_weights(model: keras.Model, path: str | os.PathLike) -> dict[str, tuple]:
+    """Writes a bit_keras BiT to an `.npz` in the official layout, atomically.
+
+    The published files' keys, shapes, float32 dtype and order (root, units, final norm,
+    head), readable by the official code, timm and big_vision. A model without its top
+    writes a file without a head.
+
+    Returns:
+        Key to shape of what was written.
+
+    Raises:
+        CheckpointError: a weight of the model has no place in the official layout (it
+            would be lost), or a value is not finite; nothing is written then.
+        ValueError: `model` is not a BiT built by bit_keras, or `path` does not end in `.npz`.
+    """
+    variables = layout.official_variables(model)
+    mapped = {id(variable) for variable in variables.values()}
+    unmapped = [w.path for w in model.weights if id(w) not in mapped]
+    if unmapped:
+        raise CheckpointError(
+            f"Model {model.name!r} has weights the official layout has no place for: "
+            f"{', '.join(unmapped[:10])}{' ...' if len(unmapped) > 10 else ''}. Nothing was "
+            "written."
+        )
+    arrays = layout.official_arrays(model)
+    layout.infer_architecture({key: a.shape for key, a in arrays.items()})  # self-check
+    write_npz(path, arrays)
+    return {key: array.shape for key, array in arrays.items()}
+
+
+def _arrays_of(model: keras.Model, path: str) -> dict[str, np.ndarray]:
+    try:
+        return layout.official_arrays(model)
+    except ValueError as e:
+        raise CheckpointError(f"{path!r} does not hold a BiT built by bit_keras: {e}") from e
+
+
+def _read_weights_h5(path: str, like: keras.Model) -> keras.Model:
+    import h5py  # Keras' own dependency for `.weights.h5`
+
+    shapes = {key: tuple(v.shape) for key, v in layout.official_variables(like).items()}
+    arch = layout.infer_architecture(shapes)
+    try:
+        with h5py.File(path, "r") as f:
+            head = f[_H5_HEAD_KERNEL].shape if _H5_HEAD_KERNEL in f else None
+    except OSError as e:
+        raise CheckpointError(f"{path!r} is not a readable .weights.h5 file: {e}") from e
+    twin = BiTResNetV2(
+        arch.block_units,
+        arch.width_factor,
+        include_top=head is not None,
+        **({"classes": int(head[-1])} if head is not None else {}),
+        name="weights_file",
+    )
+    try:
+        twin.load_weights(path)
+    except Exception as e:  # Keras' mismatch errors vary in kind; name the file and model
+        raise CheckpointError(
+            f"{path!r} does not fit a BiT of {arch.block_units} units per block at width "
+            f"{arch.width_factor} ({type(e).__name__}: {str(e).splitlines()[0][:300]}). "
+            "Nothing was loaded."
+        ) from e
+    return twin
+
+
+def _load_any(model: keras.Model, path: str) -> None:
+    load_weights(model, path)
+
+
+# `BiTResNetV2(weights=...)`, `create_model` and the applications read all three formats,
+# with BiT's transfer rule for the head (Keras' own `.weights.h5` loader needs the same head).
+for _suffix in SUFFIXES:
+    register_weights_format(_suffix, _load_any)

@@ -1,0 +1,127 @@
+"""The fine-tuning recipe (BiT-HyperRule) and `train`, which runs it in the training loop.
+
+BiT's transfer recipe (Kolesnikov et al., Section 3.3): a new zero-initialised head, SGD with
+momentum 0.9 at 0.003 per 512 images, no weight decay, the resolution, schedule and MixUp by
+the data's size (`hyperrule`), resize-then-random-crop, evaluation on the whole image resized.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import tensorflow as tf
+
+from bit_keras import data
+from bit_keras.training import hyperrule, losses
+from bit_keras.training.config import TrainConfig, resolve
+from bit_keras.training.loop import run_recipe
+from bit_keras.training.lr_schedule import BiTLearningRate
+from bit_keras.training.recipe import Recipe, build_model, check_model, load_data, metric_for
+
+
+def train(
+    config: TrainConfig,
+    strategy: tf.distribute.Strategy | None = None,
+    *,
+    out=print,
+    return_model: bool = False,
+):
+    """Fine-tunes a BiT model with BiT-HyperRule; resumes from the last checkpoint in logdir.
+
+    The training loop (`loop.run_recipe`) with this module's recipe: everything that can be
+    checked is checked before anything is written, and a restarted run resumes exactly.
+
+    Args:
+        config: The run.
+        strategy: A tf.distribute strategy; by default `config.strategy` builds one.
+        out: Where progress lines go.
+        return_model: Also return the trained model (every worker has its own copy).
+
+    Returns:
+        The final metrics (`step`, `test_accuracy`, `train_loss`, `model_path`,
+        `loss_history`, ...), and the model when `return_model`.
+    """
+    return run_recipe(
+        config, lambda: recipe(config, out), strategy, out=out, return_model=return_model
+    )
+
+
+def recipe(config: TrainConfig, out=print) -> Recipe:
+    """BiT-HyperRule for `config`'s model and data, as the loop's recipe.
+
+    Raises:
+        ValueError: a model, weights or data flag that cannot work (before anything is read
+            beyond the data set's listing).
+    """
+    check_model(config)
+    source = load_data(config, out)
+    train_size, few_shot = source.train_size, None
+    if config.examples_per_class is not None:
+        if source.multi_label:
+            raise ValueError(
+                f"--examples_per_class draws K examples of each class; {source.name} is "
+                "multi-label (an image has several classes). Drop --examples_per_class."
+            )
+        few_shot = data.few_shot_indices(
+            source.train_labels(), config.examples_per_class, config.examples_per_class_seed
+        )
+        train_size = len(few_shot)
+    resolved = resolve(config, train_size, source.test_size, source.num_classes, source.image_size)
+    schedule = resolved.schedule
+
+    def train_dataset(context, batch_size, start_step):
+        examples = source.train_examples()
+        if few_shot is not None:
+            examples = examples.subset(few_shot)
+        return data.train_dataset(
+            examples,
+            batch_size=batch_size,
+            resize=resolved.resize,
+            crop=resolved.crop,
+            num_classes=resolved.num_classes,
+            mixup_alpha=resolved.mixup_alpha,
+            seed=config.seed,
+            start_step=start_step,
+            random_flip=config.random_flip,
+            input_context=context,
+        )
+
+    def eval_dataset(context, batch_size):
+        return data.eval_dataset(
+            source.test(),
+            size=source.test_size,
+            batch_size=batch_size,
+            crop=resolved.crop,
+            input_context=context,
+        )
+
+    def optimizer(learning_rate):
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=hyperrule.MOMENTUM)
+
+    return Recipe(
+        kind="Fine-tuning",
+        settings=(
+            f"{resolved.train_size} train / {resolved.test_size} test examples, "
+            f"{resolved.num_classes} classes{' (multi-label)' if source.multi_label else ''}; "
+            f"resize {resolved.resize}, crop {resolved.crop}; {schedule.total_steps} steps "
+            f"(warm-up {schedule.warmup_steps}, x0.1 after {list(schedule.decay_steps)}); "
+            f"lr {resolved.learning_rate:g} at batch {config.batch_size}; "
+            f"MixUp alpha {resolved.mixup_alpha}"
+        ),
+        total_steps=schedule.total_steps,
+        learning_rate=BiTLearningRate.from_schedule(resolved.learning_rate, schedule),
+        # BiT's new head starts at zero, whatever the loss.
+        build_model=lambda: build_model(config, resolved.num_classes, resolved.crop, out),
+        optimizer=optimizer,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        eval_size=source.test_size,
+        metric=metric_for(source.multi_label),
+        loss=losses.for_data(source.multi_label),
+        record={
+            "resolved": dataclasses.asdict(resolved),
+            "class_names": list(source.class_names),
+            "multi_label": source.multi_label,
+        },
+    )

@@ -1,0 +1,149 @@
+"""A recipe: what one kind of training is, as data for the one training loop.
+
+Fine-tuning (`finetuning.py`, BiT-HyperRule) and upstream pre-training (`pretraining.py`)
+are recipes; `loop.run_recipe` runs any of them with the same checkpoints, interrupts, exact
+resume, progress, TensorBoard logs, evaluation and run record. A recipe says what differs:
+the model, the loss, the optimizer and its schedule, the input pipelines and the evaluation.
+The loop knows no recipe by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from bit_keras import data
+from bit_keras.checkpoint import describe_transfer, read_official_arrays
+from bit_keras.checkpoint.layout import HEAD_KERNEL
+from bit_keras.checkpoint.loading import load_official_arrays
+from bit_keras.models import layer_names
+from bit_keras.pretrained import check_weights, create_model, weights_path
+from bit_keras.training.config import RunConfig
+from bit_keras.training.losses import softmax_cross_entropy
+from bit_keras.training.train_step import LossFn
+
+
+def top1_hits(model: keras.Model, images, labels, mask) -> dict[str, tf.Tensor]:
+    """Counts of one evaluation batch: how many top-1 predictions are among the labels.
+
+    For single-label data (labels (B,)) that is top-1 accuracy; for multi-label data
+    (labels (B, L), class ids padded with -1) precision@1, big_vision's metric for
+    ImageNet-21k: whether the highest-scoring class is one of the image's labels.
+    """
+    logits = model(images, training=False)
+    top1 = tf.argmax(logits, axis=-1, output_type=labels.dtype)
+    labels = tf.reshape(labels, [tf.shape(labels)[0], -1])
+    hits = tf.reduce_any(tf.equal(labels, top1[:, None]), axis=-1)
+    return {"hits": tf.reduce_sum(tf.cast(hits, tf.float32) * mask)}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """One kind of training, as the loop runs it.
+
+    Attributes:
+        kind: What the run does, for its lines (`Fine-tuning`, `Pre-training`).
+        settings: One line of the resolved settings (after "kind model on data: ").
+        total_steps: Steps of the whole run.
+        learning_rate: The schedule, `step (0-based) -> rate` (a Keras schedule).
+        build_model: Builds the trained model (called under the strategy's scope, once);
+            loads any weights and says what it loaded through the `out` it was given.
+        optimizer: `learning_rate callable -> optimizer`; the loop adds loss scaling under
+            `mixed_float16`.
+        train_dataset: `(input_context or None, per-replica batch, start step) -> dataset` of
+            endless `(images, targets)` batches, the same batches for the same step.
+        eval_dataset: `(input_context or None, per-replica batch) -> dataset` of
+            `(images, labels, mask)` batches (`data.eval_dataset`).
+        eval_size: Examples in the evaluation split.
+        metric: Key and words of the evaluation metric (`test_accuracy`, `test accuracy`).
+        loss: `(model, images, targets) -> per-example losses`.
+        evaluate: `(model, images, labels, mask) -> {"hits": ...}` sums of one batch.
+        regularization: `model -> (() -> scalar)` added to the objective once per step.
+        clip_norm: The step's gradient is clipped to this global norm (None: not clipped).
+        record: What `config.json` records of the recipe (resolved settings, class names).
+        write_outputs: `(model, logdir) -> paths` of files written beside `model.keras` at
+            the end of the run (atomically).
+    """
+
+    kind: str
+    settings: str
+    total_steps: int
+    learning_rate: keras.optimizers.schedules.LearningRateSchedule
+    build_model: Callable[[], keras.Model]
+    optimizer: Callable[[Callable[[], tf.Tensor]], keras.optimizers.Optimizer]
+    train_dataset: Callable[[tf.distribute.InputContext | None, int, int], tf.data.Dataset]
+    eval_dataset: Callable[[tf.distribute.InputContext | None, int], tf.data.Dataset]
+    eval_size: int
+    metric: tuple[str, str] = ("test_accuracy", "test accuracy")
+    loss: LossFn = softmax_cross_entropy
+    evaluate: Callable[..., dict[str, tf.Tensor]] = top1_hits
+    regularization: Callable[[keras.Model], Callable[[], tf.Tensor]] | None = None
+    clip_norm: float | None = None
+    record: dict = dataclasses.field(default_factory=dict)
+    write_outputs: Callable[[keras.Model, str], list[str]] = lambda model, logdir: []
+
+
+def metric_for(multi_label: bool) -> tuple[str, str]:
+    """The evaluation metric's key and words: top-1 accuracy, or precision@1 for multi-label
+    data (both counted by `top1_hits`)."""
+    if multi_label:
+        return ("test_precision_at_1", "test precision@1")
+    return ("test_accuracy", "test accuracy")
+
+
+def weights_flag(config: RunConfig) -> str | None:
+    """`config.weights` as `create_model` takes it (`none` is None)."""
+    return None if config.weights == "none" else config.weights
+
+
+def check_model(config: RunConfig) -> None:
+    """Raises ValueError for a model or weights flag that cannot build a model."""
+    check_weights(config.model, weights_flag(config))
+
+
+def load_data(config: RunConfig, out) -> data.DataSource:
+    """The run's data set; says which files were left out (`skip_bad_images`)."""
+    source = data.load_source(
+        config.dataset,
+        config.data_dir,
+        download=config.download,
+        skip_bad_images=config.skip_bad_images,
+        out=out,
+    )
+    if source.skipped_files:
+        out(
+            f"Left out {len(source.skipped_files)} file(s) that are not images "
+            f"(--skip_bad_images): {', '.join(source.skipped_files[:5])}"
+            + (" ..." if len(source.skipped_files) > 5 else "")
+        )
+    return source
+
+
+def build_model(
+    config: RunConfig, num_classes: int, crop: int, out, *, head_bias: float = 0.0
+) -> keras.Model:
+    """The model to train: `config.model` with a head of `num_classes`, its weights loaded
+    from `config.weights` (the body strictly; a head of another size replaced by a new
+    zero-initialised one, as BiT transfers), which the run is told."""
+    path = weights_path(config.model, weights_flag(config))
+    model = create_model(
+        config.model, weights=None, classes=num_classes, input_shape=(crop, crop, 3)
+    )
+    new_head = True
+    if path is None:
+        out("Weights: none (random initialisation).")
+    else:
+        arrays = read_official_arrays(path, model)
+        load_official_arrays(model, arrays, source=path)
+        head = arrays.get(HEAD_KERNEL)
+        new_head = head is None or head.shape[-1] != num_classes
+        out(f"Weights: {describe_transfer(arrays, model, path)}.")
+    if head_bias and new_head:
+        bias = model.get_layer(layer_names.HEAD).bias
+        bias.assign(np.full(bias.shape, head_bias, np.float32))
+        out(f"The new head's bias starts at {head_bias:g}.")
+    return model
