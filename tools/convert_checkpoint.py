@@ -1,7 +1,10 @@
-"""Converts an official BiT `.npz` checkpoint to a Keras `.keras` model or `.weights.h5` file.
+"""Converts BiT weights: official `.npz` <-> Keras `.keras` / `.weights.h5`.
 
-The architecture (depth, width, head size) is read off the checkpoint. The output is written
-under a temporary name and renamed when complete.
+Reads a published name, an official-layout `.npz`, a `.keras` model (a run's `model.keras`)
+or a `.weights.h5` file (with --model, its architecture); writes `.keras`, `.weights.h5` or
+an `.npz` in the official layout (the published files' keys and shapes, which the official
+code, timm and big_vision read). The architecture (depth, width, head size) is read off the
+checkpoint. The output is written under a temporary name and renamed when complete.
 
 Example (runs offline on the small checkpoint in the official layout, random weights):
     python tools/convert_checkpoint.py \
@@ -9,6 +12,10 @@ Example (runs offline on the small checkpoint in the official layout, random wei
         --output=/tmp/bit_r14x1.keras
 
     python tools/convert_checkpoint.py --checkpoint=BiT-M-R50x1 --output=bit_m_r50x1.keras
+
+A model you trained, to the official layout:
+    python tools/convert_checkpoint.py --checkpoint=/tmp/bit_digits/model.keras \
+        --output=/tmp/bit_digits.npz
 """
 
 from __future__ import annotations
@@ -18,9 +25,17 @@ import sys
 from absl import app, flags
 
 _CHECKPOINT = flags.DEFINE_string(
-    "checkpoint", None, "Official .npz file, or a published model's name (e.g. BiT-M-R50x1)."
+    "checkpoint",
+    None,
+    "A published model's name (e.g. BiT-M-R50x1), or an official-layout .npz, a .keras model "
+    "or a .weights.h5 file (with --model).",
 )
-_OUTPUT = flags.DEFINE_string("output", None, "File to write, ending in .keras or .weights.h5.")
+_OUTPUT = flags.DEFINE_string(
+    "output", None, "File to write, ending in .keras, .weights.h5 or .npz (official layout)."
+)
+_MODEL = flags.DEFINE_string(
+    "model", None, "Architecture of a .weights.h5 --checkpoint (R50x1, ...)."
+)
 _INCLUDE_TOP = flags.DEFINE_boolean("include_top", True, "Keep the classification head.")
 _OVERWRITE = flags.DEFINE_boolean("overwrite", False, "Replace an existing output file.")
 
@@ -36,6 +51,7 @@ def main(argv: list[str]) -> None:
             _OUTPUT.value,
             include_top=_INCLUDE_TOP.value,
             overwrite=_OVERWRITE.value,
+            model=_MODEL.value,
         )
     except (ValueError, OSError) as e:
         sys.exit(f"convert_checkpoint: error: {e}")

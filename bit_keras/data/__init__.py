@@ -5,11 +5,14 @@ It imports the helpers below every layer (`preprocessing`, `image_io`) and may u
 """
 
 from bit_keras.data.pipeline import (
+    EVAL_RESIZE_RATIO,
     Examples,
     eval_dataset,
     eval_steps,
     few_shot_indices,
+    inception_crop,
     select,
+    targets,
     test_dataset,
     train_dataset,
 )
@@ -22,6 +25,7 @@ from bit_keras.data.sources import (
 )
 
 __all__ = [
+    "EVAL_RESIZE_RATIO",
     "DataSource",
     "Examples",
     "digits_source",
@@ -29,8 +33,10 @@ __all__ = [
     "eval_steps",
     "few_shot_indices",
     "folder_source",
+    "inception_crop",
     "load_source",
     "select",
+    "targets",
     "test_dataset",
     "tfds_source",
     "train_dataset",

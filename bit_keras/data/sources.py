@@ -1,4 +1,5 @@
-"""Where training images come from: TFDS data sets, image folders, scikit-learn's digits.
+"""Where training images come from: TFDS data sets, image folders, CSV manifests,
+scikit-learn's digits.
 
 Every source gives unshuffled `tf.data` datasets of `(image, label)`, images uint8 (H, W, 3)
 and labels int64, plus what BiT-HyperRule needs to know (size, image size, classes).
@@ -13,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from bit_keras.data.manifest import read_manifest
 from bit_keras.data.pipeline import Examples
 from bit_keras.image_io import IMAGE_EXTENSIONS, image_format, read_image
 
@@ -20,6 +22,8 @@ from bit_keras.image_io import IMAGE_EXTENSIONS, image_format, read_image
 DIGITS_TEST_FRACTION = 0.2
 FOLDER_TEST_FRACTION = 0.2
 SPLIT_SEED = 0
+# Folders and manifests whose test split is named so (the first one present).
+TEST_SPLIT_NAMES = ("test", "val", "validation")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,14 +69,14 @@ def load_source(
     skip_bad_images: bool = False,
     out: Callable[[str], None] = print,
 ) -> DataSource:
-    """Resolves a dataset flag: a TFDS name, `folder:PATH`, or `digits`.
+    """Resolves a dataset flag: a TFDS name, `folder:PATH`, `csv:PATH`, or `digits`.
 
     Args:
         spec: The data set.
         data_dir: TFDS data folder (TFDS' default, `~/tensorflow_datasets`, when None).
         download: Download and prepare a TFDS data set that is not prepared yet.
-        skip_bad_images: Leave out files of an image folder that are not images, instead of
-            refusing the folder.
+        skip_bad_images: Leave out files of an image folder or manifest that are not images,
+            instead of refusing the data set.
         out: Where a line announcing a download goes.
 
     Raises:
@@ -83,6 +87,8 @@ def load_source(
         return digits_source()
     if spec.startswith("folder:"):
         return folder_source(spec.removeprefix("folder:"), skip_bad_images=skip_bad_images)
+    if spec.startswith("csv:"):
+        return csv_source(spec.removeprefix("csv:"), skip_bad_images=skip_bad_images)
     return tfds_source(spec, data_dir, download=download, out=out)
 
 
@@ -139,9 +145,7 @@ def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
     """
     if not os.path.isdir(path):
         raise ValueError(f"Dataset folder {path!r} does not exist.")
-    test_dir = next(
-        (os.path.join(path, d) for d in ("test", "val", "validation") if _isdir(path, d)), None
-    )
+    test_dir = next((os.path.join(path, d) for d in TEST_SPLIT_NAMES if _isdir(path, d)), None)
     if _isdir(path, "train") and test_dir:
         classes = _classes(os.path.join(path, "train"))
         train_files, train_labels = _list_images(os.path.join(path, "train"), classes)
@@ -160,28 +164,10 @@ def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
         train_files, train_labels = files[train_idx], labels[train_idx]
         test_files, test_labels = files[test_idx], labels[test_idx]
     if bad and not skip_bad_images:
-        shown = "\n  ".join(bad[:20]) + (
-            f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
-        )
-        raise ValueError(
-            f"Dataset folder {path!r} has {len(bad)} file(s) that are not JPEG, PNG, GIF or BMP "
-            f"images (checked by their first bytes); remove them, or pass --skip_bad_images to "
-            f"leave them out:\n  {shown}"
-        )
+        raise ValueError(_bad_images_message(f"Dataset folder {path!r}", bad))
     if not len(train_files) or not len(test_files):
         raise ValueError(f"Dataset folder {path!r} needs images in both splits.")
     image_size = tuple(read_image(train_files[0]).shape[:2])
-
-    def split(files, labels):
-        def build():
-            ds = tf.data.Dataset.from_tensor_slices((files, labels))
-            return ds.map(
-                lambda f, y: (read_image(f), y),
-                num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True,
-            )
-
-        return build
 
     return DataSource(
         f"folder:{path}",
@@ -190,11 +176,118 @@ def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
         len(train_files),
         len(test_files),
         lambda: train_labels,
-        split(train_files, train_labels),
-        split(test_files, test_labels),
+        _file_split(train_files, train_labels),
+        _file_split(test_files, test_labels),
         lambda: Examples.from_arrays(train_files, train_labels, decode=read_image),
         tuple(classes),
         tuple(bad) if skip_bad_images else (),
+    )
+
+
+def minival_size(train_size: int) -> int:
+    """Examples held out of a training split that comes without a test split.
+
+    1% of it, as big_vision's `minival` holds out `train[99%:]` of ILSVRC-2012, but at least
+    a tenth of it up to 1,000 examples, so that small data sets are measured on more than a
+    handful of images.
+    """
+    return max(-(-train_size // 100), min(train_size // 10, 1_000))
+
+
+def minival_split(size: int, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) indices: a fixed, seeded `minival_size(size)` examples held out."""
+    held_out = np.sort(np.random.default_rng(seed).permutation(size)[: minival_size(size)])
+    keep = np.ones(size, bool)
+    keep[held_out] = False
+    return np.flatnonzero(keep), held_out
+
+
+def csv_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
+    """Images listed in CSV manifests (`manifest.py`): single- or multi-label.
+
+    `PATH` is a CSV file, whose fixed, seeded `minival_size` rows are the test split (big_vision's
+    `minival`), or a folder holding `train.csv` and `test.csv` (or `val.csv`,
+    `validation.csv`). The classes are the labels of the training rows, sorted; an image with
+    several labels makes the data set multi-label. Every image file's header is checked as an
+    image folder's is.
+
+    Raises:
+        ValueError: missing files, bad rows (named by line), test labels the training rows do
+            not have, or files that are not images (unless `skip_bad_images`).
+    """
+    if os.path.isdir(path):
+        train_csv = os.path.join(path, "train.csv")
+        test_csv = next(
+            (
+                os.path.join(path, f"{name}.csv")
+                for name in TEST_SPLIT_NAMES
+                if os.path.isfile(os.path.join(path, f"{name}.csv"))
+            ),
+            None,
+        )
+        if not os.path.isfile(train_csv) or test_csv is None:
+            raise ValueError(
+                f"Manifest folder {path!r} needs train.csv and test.csv (or val.csv, "
+                "validation.csv); or pass a CSV file, whose held-out rows are the test split."
+            )
+        train, test = read_manifest(train_csv), read_manifest(test_csv)
+    elif path.endswith(".csv") or os.path.isfile(path):
+        whole = read_manifest(path)
+        train_idx, test_idx = minival_split(len(whole.files))
+        if not len(train_idx) or not len(test_idx):
+            raise ValueError(f"CSV manifest {path!r} needs at least 2 images to hold one out.")
+        train, test = whole.subset(train_idx), whole.subset(test_idx)
+    else:
+        raise ValueError(f"No CSV manifest or folder of manifests at {path!r}.")
+    bad = _bad_images(np.concatenate([train.files, test.files]))
+    if bad and not skip_bad_images:
+        raise ValueError(_bad_images_message(f"CSV manifest {path!r}", bad))
+    if bad:
+        train, test = (
+            train.subset(~np.isin(train.files, bad)),
+            test.subset(~np.isin(test.files, bad)),
+        )
+    classes = tuple(sorted({label for labels in train.labels for label in labels}))
+    if len(classes) < 2:
+        raise ValueError(f"CSV manifest {path!r} needs at least 2 classes. Found: {classes}")
+    multi_label = any(len(labels) > 1 for labels in (*train.labels, *test.labels))
+    train_labels = train.label_ids(classes, multi_label)
+    test_labels = test.label_ids(classes, multi_label)
+    image_size = tuple(read_image(train.files[0]).shape[:2])
+    return DataSource(
+        f"csv:{path}",
+        len(classes),
+        image_size,
+        len(train.files),
+        len(test.files),
+        lambda: train_labels,
+        _file_split(train.files, train_labels),
+        _file_split(test.files, test_labels),
+        lambda: Examples.from_arrays(train.files, train_labels, decode=read_image),
+        classes,
+        tuple(bad) if skip_bad_images else (),
+        multi_label,
+    )
+
+
+def _file_split(files: np.ndarray, labels: np.ndarray):
+    def build():
+        ds = tf.data.Dataset.from_tensor_slices((files, labels))
+        return ds.map(
+            lambda f, y: (read_image(f), y),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+
+    return build
+
+
+def _bad_images_message(what: str, bad: list[str]) -> str:
+    shown = "\n  ".join(bad[:20]) + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else "")
+    return (
+        f"{what} has {len(bad)} file(s) that are not JPEG, PNG, GIF or BMP images (checked by "
+        f"their first bytes); remove them, or pass --skip_bad_images to leave them out:\n  "
+        f"{shown}"
     )
 
 
@@ -253,7 +346,8 @@ def tfds_source(
     """A TensorFlow Datasets data set by name, downloaded and prepared on first use.
 
     Prepared data is used as it is, offline. The splits are `train` and `test` (or
-    `validation` where there is no `test`).
+    `validation` where there is no `test`; where there is neither, a fixed slice at the end of
+    `train`, `minival_size` examples, as big_vision's `minival`).
 
     Args:
         name: A TFDS name, with an optional version or config (`cifar10`, `mnist:3.*.*`).
@@ -292,7 +386,7 @@ def tfds_source(
         raise ValueError(f"TFDS dataset {name!r} has no (image, label) supervised keys.")
     image_key, label_key = supervised
     splits = set(builder.info.splits) or {"train", "test"}
-    test_split = "test" if "test" in splits else "validation"
+    held_out = next((name_ for name_ in ("test", "validation") if name_ in splits), None)
     num_classes = builder.info.features[label_key].num_classes
 
     def split(name_, decoders=None):
@@ -314,18 +408,26 @@ def tfds_source(
     skip = {image_key: tfds.decode.SkipDecoding()}
 
     def train_labels():
-        return np.array([y for _, y in split("train", skip)().as_numpy_iterator()], np.int64)
+        return np.array([y for _, y in split(train_split, skip)().as_numpy_iterator()], np.int64)
 
     def size(split_name):
         if split_name in builder.info.splits:
             return builder.info.splits[split_name].num_examples
         return int(split(split_name, skip)().reduce(0, lambda n, _: n + 1))  # e.g. mock data
 
-    train_size = size("train")
+    train_split, train_size = "train", size("train")
+    if held_out is None:
+        # No test or validation split: a fixed slice at the end of the training split is
+        # held out (big_vision's `minival`, `train[99%:]`), sized by `minival_size`.
+        cut = train_size - minival_size(train_size)
+        train_split, held_out, test_size = f"train[:{cut}]", f"train[{cut}:]", train_size - cut
+        train_size = cut
+    else:
+        test_size = size(held_out)
     decode_image_feature = builder.info.features[image_key].decode_example
 
     def train_examples():
-        return Examples(train_size, stream=split("train", skip), decode=decode_image_feature)
+        return Examples(train_size, stream=split(train_split, skip), decode=decode_image_feature)
 
     shape = builder.info.features[image_key].shape
     if shape[0] is None or shape[1] is None:
@@ -336,10 +438,10 @@ def tfds_source(
         num_classes,
         (int(shape[0]), int(shape[1])),
         train_size,
-        size(test_split),
+        test_size,
         train_labels,
-        split("train"),
-        split(test_split),
+        split(train_split),
+        split(held_out),
         train_examples,
         tuple(builder.info.features[label_key].names),
     )

@@ -1,4 +1,4 @@
-"""Converting official BiT `.npz` checkpoints to Keras files, written atomically."""
+"""Converting BiT weights between the official `.npz` layout and Keras' files, atomically."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import os
 import keras
 
 from bit_keras.atomic_write import save_atomically
+from bit_keras.checkpoint import infer_architecture, load_weights, save_official_weights
+from bit_keras.checkpoint.layout import official_variables
+from bit_keras.models import BiTResNetV2
 from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
-from bit_keras.pretrained.registry import checkpoint_path
+from bit_keras.pretrained.registry import checkpoint_path, create_model
 
-_SUFFIXES = (".keras", ".weights.h5")
+_SUFFIXES = (".keras", ".weights.h5", ".npz")
 
 
 def convert_checkpoint(
@@ -19,19 +22,26 @@ def convert_checkpoint(
     *,
     include_top: bool = True,
     overwrite: bool = False,
+    model: str | None = None,
 ) -> keras.Model:
-    """Converts an official `.npz` checkpoint to a `.keras` model or a `.weights.h5` file.
+    """Converts BiT weights to a `.keras` model, a `.weights.h5` file or an official `.npz`.
 
     The file is written under a temporary name in the output folder and renamed when
     complete, so an interrupted or failed conversion never leaves a half-written file, and
-    never touches a file already at `output`.
+    never touches a file already at `output`. An `.npz` output has the published files' keys,
+    shapes and order (`bit_keras.checkpoint.save_official_weights`): the official code, timm
+    and big_vision read it.
 
     Args:
-        checkpoint: Path of an official `.npz` file, or a published model's name (downloaded
-            into the Keras cache once).
-        output: Path to write, ending in `.keras` or `.weights.h5`.
+        checkpoint: A published model's name (downloaded into the Keras cache once), or the
+            path of an official-layout `.npz`, a `.keras` model of a BiT (a run's
+            `model.keras`) or a `.weights.h5` file (with `model`, which names its
+            architecture).
+        output: Path to write, ending in `.keras`, `.weights.h5` or `.npz`.
         include_top: Whether to keep the classification head.
         overwrite: Whether to replace an existing `output`.
+        model: The architecture (`R50x1`, ...) of a `.weights.h5` checkpoint; not needed for
+            the other formats, which say their architecture.
 
     Returns:
         The converted model.
@@ -43,7 +53,9 @@ def convert_checkpoint(
     output = os.fspath(output)
     suffix = next((s for s in _SUFFIXES if output.endswith(s)), None)
     if suffix is None:
-        raise ValueError(f"The output must end in .keras or .weights.h5. Received: {output!r}")
+        raise ValueError(
+            f"The output must end in .keras, .weights.h5 or .npz. Received: {output!r}"
+        )
     if os.path.exists(output) and not overwrite:
         raise FileExistsError(
             f"{output!r} exists; pass overwrite=True (--overwrite) to replace it."
@@ -51,6 +63,36 @@ def convert_checkpoint(
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"The output folder {folder!r} does not exist.")
-    model = model_from_checkpoint(checkpoint_path(checkpoint), include_top=include_top)
-    save_atomically(output, model.save if suffix == ".keras" else model.save_weights)
-    return model
+    converted = _read(checkpoint, include_top=include_top, architecture=model)
+    if suffix == ".npz":
+        save_official_weights(converted, output)
+    else:
+        save_atomically(output, converted.save if suffix == ".keras" else converted.save_weights)
+    return converted
+
+
+def _read(checkpoint, *, include_top: bool, architecture: str | None) -> keras.Model:
+    source = os.fspath(checkpoint)
+    if source.endswith(".weights.h5"):
+        if architecture is None:
+            raise ValueError(
+                f"{source!r} is a .weights.h5 file, which does not say its architecture: pass "
+                "model= (--model), e.g. R50x1."
+            )
+        return create_model(architecture, weights=source, include_top=include_top)
+    if source.endswith(".keras"):
+        if not os.path.isfile(source):
+            raise ValueError(f"No .keras file at {source!r}.")
+        loaded = keras.saving.load_model(source, compile=False)
+        if include_top:
+            return loaded
+        body = _headless_twin(loaded)
+        load_weights(body, source)
+        return body
+    return model_from_checkpoint(checkpoint_path(checkpoint), include_top=include_top)
+
+
+def _headless_twin(loaded: keras.Model) -> keras.Model:
+    shapes = {key: tuple(v.shape) for key, v in official_variables(loaded).items()}
+    arch = infer_architecture(shapes)
+    return BiTResNetV2(arch.block_units, arch.width_factor, include_top=False, name=loaded.name)

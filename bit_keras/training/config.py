@@ -1,10 +1,11 @@
-"""What a fine-tuning run is asked to do, and what BiT-HyperRule resolves it to."""
+"""What a run is asked to do (fine-tuning, pre-training), and what BiT-HyperRule resolves a
+fine-tuning run to."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from bit_keras.training import hyperrule
+from bit_keras.training import hyperrule, upstream
 
 MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
@@ -173,3 +174,63 @@ def resolve(
         mixup_alpha=rule.mixup_alpha,
         learning_rate=rule.learning_rate,
     )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PretrainConfig(RunConfig):
+    """An upstream pre-training run (`bit-pretrain`): BiT's own recipe (`upstream`).
+
+    The shared fields are `RunConfig`'s, with the paper's defaults where they differ: an
+    architecture from scratch (`R50x1`, `weights="none"`), batch 4,096 and a 224 crop. `steps`
+    sets the run's length in steps, `epochs` in passes over the training split (90 when
+    neither is given).
+
+    Attributes:
+        base_lr: Learning rate per 256 images, scaled linearly to `batch_size` (paper: 0.03).
+        weight_decay: L2 penalty on the kernels (paper: 1e-4; 0 for none).
+        clip_norm: Clip the gradient's global norm to this (big_vision: 1.0; 0 for none).
+        schedule: `paper` (x0.1 after 30, 60 and 80 of 90 epochs) or `cosine` (big_vision's).
+        epochs: Passes over the training split; the paper's 90 when `steps` is not given.
+        warmup_steps: Steps of linear warm-up. None: the paper's 5,000 at batch 4,096 (the
+            same number of images at other batches), at most a fifth of the run.
+    """
+
+    model: str = "R50x1"
+    weights: str = "none"
+    batch_size: int = upstream.BATCH_SIZE
+    crop: int | None = upstream.CROP
+    base_lr: float = upstream.BASE_LR
+    weight_decay: float = upstream.WEIGHT_DECAY
+    clip_norm: float = upstream.CLIP_NORM
+    schedule: str = "paper"
+    epochs: float | None = None
+    warmup_steps: int | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.base_lr > 0:
+            raise ValueError(f"`base_lr` must be positive. Received: base_lr={self.base_lr}")
+        for name in ("weight_decay", "clip_norm"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"`{name}` must be >= 0. Received: {name}={getattr(self, name)}")
+        if self.schedule not in upstream.SCHEDULES:
+            raise ValueError(
+                f"`schedule` must be one of {upstream.SCHEDULES}. Received: {self.schedule!r}"
+            )
+        if self.epochs is not None and self.steps is not None:
+            raise ValueError(
+                "Give the run's length once: `steps` or `epochs`, not both. Received: "
+                f"steps={self.steps}, epochs={self.epochs}"
+            )
+        if self.epochs is not None and not self.epochs > 0:
+            raise ValueError(f"`epochs` must be positive. Received: epochs={self.epochs}")
+        if self.warmup_steps is not None and (
+            not isinstance(self.warmup_steps, int) or self.warmup_steps < 0
+        ):
+            raise ValueError(
+                f"`warmup_steps` must be an integer >= 0. Received: {self.warmup_steps}"
+            )
+        if self.warmup_steps and self.steps and self.warmup_steps >= self.steps:
+            raise ValueError(
+                f"`warmup_steps` ({self.warmup_steps}) must be fewer than `steps` ({self.steps})."
+            )

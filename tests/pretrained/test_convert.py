@@ -50,9 +50,9 @@ def test_failed_conversion_writes_nothing(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["bad.npz", "bit.keras"]
 
 
-@pytest.mark.parametrize("name", ["bit.h5", "bit.npz", "bit"])
+@pytest.mark.parametrize("name", ["bit.h5", "bit.npy", "bit"])
 def test_output_suffix(official_ckpt, tmp_path, name):
-    with pytest.raises(ValueError, match=r"\.keras or \.weights\.h5"):
+    with pytest.raises(ValueError, match=r"\.keras, \.weights\.h5 or \.npz"):
         convert_checkpoint(official_ckpt, tmp_path / name)
 
 

@@ -15,12 +15,11 @@ from bit_test_utils import REPO
 
 def test_every_field_is_a_flag_with_its_default():
     fields = {field.name: field for field in dataclasses.fields(TrainConfig)}
-    defined = {flag.name: flag for flag in flags.FLAGS.get_flags_for_module(cli.__name__)}
-    assert set(defined) == set(fields)
-    assert {holder.name for holder in cli._RUN_FLAGS} == set(fields)  # all passed to the run
+    assert list(cli._FLAGS) == list(fields)  # all passed to the run
     for name, field in fields.items():
         expected = None if field.default is dataclasses.MISSING else field.default
-        assert defined[name].default == expected, name
+        assert flags.FLAGS[name].default == expected, name
+        assert cli._FLAGS[name].name == name
 
 
 def test_logdir_is_required():
