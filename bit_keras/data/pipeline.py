@@ -211,14 +211,15 @@ def targets(label, num_classes: int) -> tf.Tensor:
     return hot if hot.shape.rank == 1 else tf.reduce_max(hot, axis=0)
 
 
-def inception_crop(image, seed, crop: int) -> tf.Tensor:
-    """A random Inception-style crop of `image`, resized to `crop` x `crop` (float32).
+def inception_box(image_shape, seed) -> tuple[tf.Tensor, tf.Tensor]:
+    """`(begin, size)` of a random Inception-style box in an image of `image_shape` (H, W, C).
 
-    The box covers `INCEPTION_AREA_RANGE` of the area at an aspect ratio in
-    `INCEPTION_ASPECT_RANGE`; `seed` (a shape [2] tensor) fixes it.
+    The box covers `INCEPTION_AREA_RANGE` of the area at an aspect ratio (width / height) in
+    `INCEPTION_ASPECT_RANGE`, as far as whole pixels allow; `seed` (a shape [2] tensor) fixes
+    it. TensorFlow gives up after 100 draws that do not fit and returns the whole image.
     """
     begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
-        tf.shape(image),
+        image_shape,
         tf.zeros([0, 0, 4], tf.float32),
         seed=seed,
         min_object_covered=0.0,
@@ -226,8 +227,14 @@ def inception_crop(image, seed, crop: int) -> tf.Tensor:
         area_range=INCEPTION_AREA_RANGE,
         use_image_if_no_bounding_boxes=True,
     )
-    box = tf.slice(image, begin, size)
-    return tf.image.resize(box, (crop, crop))
+    return begin, size
+
+
+def inception_crop(image, seed, crop: int) -> tf.Tensor:
+    """A random Inception-style crop of `image` (`inception_box`), resized to `crop` x `crop`
+    (bilinear, float32)."""
+    begin, size = inception_box(tf.shape(image), seed)
+    return tf.image.resize(tf.slice(image, begin, size), (crop, crop))
 
 
 def _train_example(

@@ -186,3 +186,64 @@ def test_eval_pads_with_masked_fillers(size, batch, pipelines):
             assert images.shape == (batch, 8, 8, 3)
             labels_seen += labels.numpy()[mask.numpy() == 1].tolist()
     assert sorted(labels_seen) == sorted((np.arange(size) % 3).tolist())
+
+
+def test_inception_boxes_cover_5_to_100_percent_at_the_aspect_range():
+    areas, aspects = [], []
+    for i in range(300):
+        begin, size = data.inception_box((120, 160, 3), tf.constant([7, i], tf.int64))
+        (top, left, _), (height, width, depth) = begin.numpy(), size.numpy()
+        assert depth == -1 and top + height <= 120 and left + width <= 160  # -1: all channels
+        areas.append(height * width / (120 * 160))
+        aspects.append(width / height)
+    areas, aspects = np.array(areas), np.array(aspects)
+    assert areas.min() >= 0.05 - 0.01 and areas.max() <= 1.0
+    assert areas.min() < 0.15 and areas.max() > 0.8  # the whole range is drawn
+    assert aspects.min() >= 0.75 - 0.02 and aspects.max() <= 4 / 3 + 0.02
+    again = data.inception_box((120, 160, 3), tf.constant([7, 3], tf.int64))
+    first = data.inception_box((120, 160, 3), tf.constant([7, 3], tf.int64))
+    np.testing.assert_array_equal(again[1], first[1])  # the seed fixes the box
+
+
+def test_inception_crop_batches_have_the_crop_size_and_resume_exactly():
+    images = np.random.default_rng(0).integers(0, 255, (9, 30, 20, 3), dtype=np.uint8)
+    examples = data.Examples.from_arrays(images, np.arange(9) % 3)
+    kwargs = dict(batch_size=4, resize=None, crop=12, num_classes=3, mixup_alpha=0.0, seed=2)
+    whole = list(data.train_dataset(examples, **kwargs).take(5))
+    for x, y in whole:
+        assert x.shape == (4, 12, 12, 3) and y.shape == (4, 3)
+        assert float(tf.reduce_min(x)) >= -1.0 and float(tf.reduce_max(x)) <= 1.0
+    resumed = list(data.train_dataset(examples, start_step=3, **kwargs).take(2))
+    for (x, _), (x0, _) in zip(resumed, whole[3:], strict=True):
+        np.testing.assert_array_equal(x, x0)
+    # Inception crops differ from resize-and-crop on the same data.
+    resized = next(iter(data.train_dataset(examples, **{**kwargs, "resize": 14})))[0]
+    assert not np.allclose(resized, whole[0][0])
+
+
+def test_upstream_evaluation_resizes_the_shorter_side_and_centre_crops():
+    # A 40x80 image whose columns count up: resized to 20x40, the centre 20x20 is kept.
+    image = np.tile(np.linspace(0, 255, 80, dtype=np.float32)[None, :, None], (40, 1, 3))
+    ds = tf.data.Dataset.from_tensors((image.astype(np.uint8), tf.constant(1, tf.int64)))
+    x, label, mask = next(
+        iter(data.eval_dataset(ds, size=1, batch_size=1, crop=20, resize_shorter=20))
+    )
+    assert x.shape == (1, 20, 20, 3) and int(label[0]) == 1 and float(mask[0]) == 1.0
+    full = tf.image.resize(image.astype(np.uint8), (20, 40))[:, 10:30] / 127.5 - 1
+    np.testing.assert_allclose(x[0], full, atol=1e-6)
+    whole = next(iter(data.eval_dataset(ds, size=1, batch_size=1, crop=20)))[0]
+    assert float(tf.reduce_max(whole)) > float(tf.reduce_max(x)) + 0.3  # the whole width
+
+
+def test_multi_label_targets_and_evaluation_fillers():
+    np.testing.assert_array_equal(data.targets(tf.constant(2, tf.int64), 4), [0, 0, 1, 0])
+    multi = data.targets(tf.constant([3, 0, -1], tf.int64), 4)
+    np.testing.assert_array_equal(multi, [1, 0, 0, 1])
+    labels = np.array([[0, 2], [1, -1], [2, -1]], np.int64)
+    images = np.zeros((3, 8, 8, 3), np.uint8)
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    batches = list(data.eval_dataset(ds, size=3, batch_size=2, crop=8))
+    assert len(batches) == 2
+    _, last_labels, last_mask = batches[-1]
+    np.testing.assert_array_equal(last_labels, [[2, -1], [-1, -1]])  # a masked filler
+    np.testing.assert_array_equal(last_mask, [1.0, 0.0])

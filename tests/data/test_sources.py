@@ -154,3 +154,23 @@ def test_bad_image_files_are_listed_by_path_or_skipped(tmp_path):
     assert source.train_size + source.test_size == 10
     images = [x for x, _ in source.train()] + [x for x, _ in source.test()]
     assert len(images) == 10  # every file left in decodes
+
+
+class BitKerasTinyTrainOnly(BitKerasTinyShapes):
+    """The same images with a train split only."""
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate_examples(30, 0)}
+
+
+def test_tfds_without_a_test_split_holds_out_a_fixed_minival_slice(tmp_path):
+    source = data.load_source(BitKerasTinyTrainOnly.name, data_dir=str(tmp_path), out=print)
+    held_out = data.sources.minival_size(30)
+    assert (source.train_size, source.test_size) == (30 - held_out, held_out)
+    train = [int(y) for _, y in source.train()]
+    test = [int(y) for _, y in source.test()]
+    assert len(train) == 27 and len(test) == 3
+    assert len(source.train_labels()) == 27
+    # The slice is the end of the train split, in TFDS' fixed order: together, every example.
+    everything = sorted(int(x[0, 0, 0]) for x, _ in (*source.train(), *source.test()))
+    assert everything == sorted(20 + 10 * i % 200 for i in range(30))
