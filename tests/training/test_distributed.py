@@ -12,9 +12,9 @@ import numpy as np
 SCRIPT = pathlib.Path(__file__).with_name("distributed_run.py")
 
 
-def _run(kind, logdir, env=None, steps=4):
+def _run(kind, logdir, env=None, steps=4, recipe="finetune"):
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), kind, str(logdir), str(steps)],
+        [sys.executable, str(SCRIPT), kind, str(logdir), str(steps), recipe],
         capture_output=True,
         text=True,
         timeout=600,
@@ -51,14 +51,31 @@ def _free_ports(n):
     return ports
 
 
-def _multi_worker(logdir, steps):
+def test_pretraining_on_two_cpus_clips_the_global_gradient_as_one_device_does(tmp_path):
+    one = _run("default", tmp_path / "one", steps=6, recipe="pretrain")
+    two = _run("mirrored", tmp_path / "two", steps=6, recipe="pretrain")
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    steps = sorted(one["loss_history"], key=int)
+    assert len({round(one["loss_history"][s], 4) for s in steps}) >= 4
+    np.testing.assert_allclose(
+        [one["loss_history"][s] for s in steps],
+        [two["loss_history"][s] for s in steps],
+        rtol=1e-4,
+    )
+    np.testing.assert_allclose(one["weights_abs_sum"], two["weights_abs_sum"], rtol=1e-5)
+    # The clipping is at work in these runs: without it they go elsewhere.
+    free = _run("default", tmp_path / "free", steps=6, recipe="pretrain_noclip")
+    assert abs(free["loss_history"][steps[-1]] - one["loss_history"][steps[-1]]) > 1e-2
+
+
+def _multi_worker(logdir, steps, recipe="finetune"):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     procs = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         procs.append(
             subprocess.Popen(
-                [sys.executable, str(SCRIPT), "multi_worker", str(logdir), str(steps)],
+                [sys.executable, str(SCRIPT), "multi_worker", str(logdir), str(steps), recipe],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -94,3 +111,12 @@ def test_multi_worker_two_processes_end_with_identical_weights(tmp_path):
     for log in logs:
         assert "Resumed from" in log and "ckpt-3 at step 3." in log
     assert again[0]["weights"] == outputs[0]["weights"] == again[1]["weights"]
+
+
+def test_pretraining_on_two_workers_ends_with_identical_weights_and_one_npz(tmp_path):
+    outputs, _ = _multi_worker(tmp_path / "run", 3, recipe="pretrain")
+    assert [o["replicas"] for o in outputs] == [2, 2]
+    assert outputs[0]["loss_history"] == outputs[1]["loss_history"]
+    assert outputs[0]["weights"] == outputs[1]["weights"]
+    assert (tmp_path / "run" / "model.npz").exists() and (tmp_path / "run" / "model.keras").exists()
+    assert not (tmp_path / "run" / ".workers" / "worker1").exists()

@@ -20,20 +20,21 @@ from bit_test_utils import REPO
 STEPS = 60
 
 
-def _command(logdir):
+def _command(logdir, program="train.py"):
+    # bit-pretrain's defaults are the paper's (weights none, Inception crops at --crop).
+    recipe = ["--weights=none", "--resize=12"] if program == "train.py" else ["--base_lr=0.4"]
     return [
         sys.executable,
-        str(REPO / "tools" / "train.py"),
+        str(REPO / "tools" / program),
         "--model=R14x1",
-        "--weights=none",
         "--dataset=digits",
         f"--logdir={logdir}",
         "--batch_size=8",
         f"--steps={STEPS}",
-        "--resize=12",
         "--crop=8",
         "--checkpoint_every=5",
         "--log_every=1",
+        *recipe,
     ]
 
 
@@ -41,9 +42,13 @@ def _env():
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
-def _kill_when(logdir, ready, timeout=300, signum=signal.SIGKILL):
+def _kill_when(logdir, ready, timeout=300, signum=signal.SIGKILL, program="train.py"):
     proc = subprocess.Popen(
-        _command(logdir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env()
+        _command(logdir, program),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(),
     )
     lines, deadline = [], time.monotonic() + timeout
     os.set_blocking(proc.stdout.fileno(), False)
@@ -71,9 +76,14 @@ def _checkpoint_done(logdir, step):
     return done
 
 
-def _finish(logdir):
+def _finish(logdir, program="train.py"):
     result = subprocess.run(
-        _command(logdir), capture_output=True, text=True, env=_env(), timeout=600, check=False
+        _command(logdir, program),
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -156,3 +166,33 @@ def test_ctrl_c_or_sigterm_checkpoints_the_current_step_and_the_rerun_resumes(
     record = json.loads((tmp_path / "config.json").read_text())
     assert record["metrics"]["step"] == STEPS
     assert min(map(int, record["metrics"]["loss_history"])) == step + 1
+
+
+def test_pretraining_interrupted_by_ctrl_c_resumes_to_the_uninterrupted_weights(tmp_path):
+    # bit-pretrain runs in the same loop: the same interrupt, the same exact resume.
+    stopped = tmp_path / "stopped"
+    lines, status = _kill_when(
+        stopped, _checkpoint_done(stopped, 5), signum=signal.SIGINT, program="pretrain.py"
+    )
+    output = "".join(lines)
+    assert status == 130, output[-3000:]
+    match = re.search(r"Interrupted by SIGINT after step (\d+); saved (\S+)\. Run the same", output)
+    assert match and "Traceback" not in output, output[-3000:]
+    assert not (stopped / "model.npz").exists()
+    resumed = _finish(stopped, "pretrain.py")
+    assert f"Resumed from {match[2]} at step {match[1]}." in resumed
+    assert f"Wrote {stopped / 'model.npz'}" in resumed
+
+    _finish(tmp_path / "whole", "pretrain.py")
+    records = [json.loads((d / "config.json").read_text()) for d in (stopped, tmp_path / "whole")]
+    assert records[0]["recipe"] == "Pre-training"
+    history = records[0]["metrics"]["loss_history"]
+    assert history == {
+        s: loss
+        for s, loss in records[1]["metrics"]["loss_history"].items()
+        if int(s) > int(match[1])
+    }
+    arrays = [np.load(d / "model.npz") for d in (stopped, tmp_path / "whole")]
+    assert arrays[0].files == arrays[1].files
+    for key in arrays[0].files:
+        np.testing.assert_array_equal(arrays[0][key], arrays[1][key])
