@@ -28,14 +28,16 @@ SUFFIXES = (".npz", ".keras", ".weights.h5")
 _H5_HEAD_KERNEL = "layers/dense/vars/0"
 
 
-def read_official_arrays(path: str | os.PathLike, like: keras.Model) -> dict[str, np.ndarray]:
+def read_official_arrays(
+    path: str | os.PathLike, like: keras.Model | None
+) -> dict[str, np.ndarray]:
     """Reads any weights file bit_keras knows into official-layout arrays.
 
     Args:
         path: An `.npz`, `.keras` or `.weights.h5` file.
         like: A BiT built by bit_keras of the architecture the file is meant for; a
             `.weights.h5` file (which does not say its architecture) is read through a model
-            of `like`'s depth and width with the file's own head.
+            of `like`'s depth and width with the file's own head (None: refused).
 
     Raises:
         CheckpointError: the file cannot be read or does not hold a BiT.
@@ -57,6 +59,8 @@ def read_official_arrays(path: str | os.PathLike, like: keras.Model) -> dict[str
             ) from e
         return _arrays_of(model, path)
     if path.endswith(".weights.h5"):
+        if like is None:
+            raise ValueError(f"{path!r} does not say its architecture: name the model it fits.")
         return _arrays_of(_read_weights_h5(path, like), path)
     raise ValueError(f"Weights files must end in one of {', '.join(SUFFIXES)}. Received: {path!r}")
 

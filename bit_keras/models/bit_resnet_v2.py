@@ -82,8 +82,11 @@ def BiTResNetV2(
         block_units: Units in each block. The first block has stride 1, the others 2.
         width_factor: Width multiplier of every layer.
         include_top: Whether to add the pooled classification head.
-        weights: `None` (random initialisation), or the path of a Keras `.weights.h5` file
-            or an official BiT `.npz` checkpoint (read by `bit_keras.checkpoint`).
+        weights: `None` (random initialisation), or the path of a weights file: a Keras
+            `.weights.h5` file, and once `bit_keras.checkpoint` is imported (`import
+            bit_keras` imports it) also an official-layout `.npz` or a `.keras` model of a BiT,
+            any of them with any head (a head of another size is replaced by a new
+            zero-initialised one).
         input_tensor: Optional Keras tensor to use as the model's input.
         input_shape: Shape without the batch axis. Defaults to `(None, None, 3)`: any size.
         pooling: Without the top: `None` (the 4D feature map), `"avg"` or `"max"` (2D
@@ -130,7 +133,8 @@ def BiTResNetV2(
         raise ValueError(f"`classes` must be a positive int. Received: classes={classes}")
     if weights is not None and not os.path.isfile(weights):
         raise ValueError(
-            "`weights` must be None or the path of a weights file (`.npz`, `.weights.h5`). "
+            "`weights` must be None or the path of a weights file (`.npz`, `.keras`, "
+            "`.weights.h5`). "
             f"Received: weights={weights!r}, which is not a file."
         )
 
@@ -191,7 +195,8 @@ def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
     if suffix is None:
         raise ValueError(
             f"Weights files must end in one of {', '.join(sorted(_WEIGHTS_LOADERS))} "
-            "(`.npz`: an official BiT checkpoint; `.weights.h5`: Keras weights). "
+            "(`.npz`: an official-layout BiT checkpoint; `.keras`: a Keras model of a BiT; "
+            "`.weights.h5`: Keras weights). "
             f"Received: weights={path!r}"
         )
     _WEIGHTS_LOADERS[suffix](model, path)

@@ -28,8 +28,9 @@ _DOC = """Instantiates {name}: {description}.
     Args:
         include_top: Whether to include the classification head.
         weights: {tag!r} (default) for the official checkpoint, downloaded once into the
-            Keras cache; `None` for random initialisation; or the path of an official `.npz`
-            or a `.weights.h5` file.
+            Keras cache; `None` for random initialisation; or the path of a weights file of a
+            BiT of this architecture: an official-layout `.npz`, a `.keras` model (a run's
+            `model.keras`) or a `.weights.h5` file, with any head.
         input_tensor: Optional Keras tensor to use as the model's input.
         input_shape: Shape without the batch axis; defaults to `(None, None, 3)`, any size.
         pooling: With `include_top=False`: `None` (4D features), `"avg"` or `"max"`.

@@ -7,10 +7,8 @@ import os
 import keras
 
 from bit_keras.atomic_write import save_atomically
-from bit_keras.checkpoint import infer_architecture, load_weights, save_official_weights
-from bit_keras.checkpoint.layout import official_variables
-from bit_keras.models import BiTResNetV2
-from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
+from bit_keras.checkpoint import read_official_arrays, save_official_weights
+from bit_keras.pretrained.from_checkpoint import model_from_arrays, model_from_checkpoint
 from bit_keras.pretrained.registry import checkpoint_path, create_model
 
 _SUFFIXES = (".keras", ".weights.h5", ".npz")
@@ -79,20 +77,15 @@ def _read(checkpoint, *, include_top: bool, architecture: str | None) -> keras.M
                 f"{source!r} is a .weights.h5 file, which does not say its architecture: pass "
                 "model= (--model), e.g. R50x1."
             )
-        return create_model(architecture, weights=source, include_top=include_top)
+        like = create_model(architecture, weights=None, include_top=False)
+        return model_from_arrays(
+            read_official_arrays(source, like), source=source, include_top=include_top
+        )
     if source.endswith(".keras"):
         if not os.path.isfile(source):
             raise ValueError(f"No .keras file at {source!r}.")
-        loaded = keras.saving.load_model(source, compile=False)
-        if include_top:
-            return loaded
-        body = _headless_twin(loaded)
-        load_weights(body, source)
-        return body
+        arrays = read_official_arrays(source, like=None)
+        if include_top:  # the model as it is, with its activation and name
+            return keras.saving.load_model(source, compile=False)
+        return model_from_arrays(arrays, source=source, include_top=False)
     return model_from_checkpoint(checkpoint_path(checkpoint), include_top=include_top)
-
-
-def _headless_twin(loaded: keras.Model) -> keras.Model:
-    shapes = {key: tuple(v.shape) for key, v in official_variables(loaded).items()}
-    arch = infer_architecture(shapes)
-    return BiTResNetV2(arch.block_units, arch.width_factor, include_top=False, name=loaded.name)

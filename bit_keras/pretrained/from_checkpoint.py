@@ -48,7 +48,39 @@ def model_from_checkpoint(
         CheckpointError: the file is unreadable or not in the official layout.
     """
     path = os.fspath(path)
-    arrays = read_npz(path)
+    if name is None:
+        stem = os.path.basename(path).removesuffix(".npz")
+        name = "".join(c if c.isalnum() else "_" for c in stem).lower()
+    return model_from_arrays(
+        read_npz(path),
+        source=path,
+        include_top=include_top,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        strict=strict,
+        name=name,
+    )
+
+
+def model_from_arrays(
+    arrays: dict,
+    *,
+    source: str = "<arrays>",
+    include_top: bool = True,
+    input_tensor=None,
+    input_shape: Sequence[int | None] | None = None,
+    pooling: str | None = None,
+    classes: int | None = None,
+    classifier_activation=None,
+    strict: bool = True,
+    name: str = "bit_resnet_v2",
+) -> keras.Model:
+    """Like `model_from_checkpoint`, from official-layout arrays already read (`source` names
+    them in messages)."""
+    path = source
     arch = infer_architecture({key: array.shape for key, array in arrays.items()})
     if classes is None:
         classes = arch.classes
@@ -57,9 +89,6 @@ def model_from_checkpoint(
             f"Checkpoint {path!r} has no head: pass `classes=` for a new head, or "
             "`include_top=False`."
         )
-    if name is None:
-        stem = os.path.basename(path).removesuffix(".npz")
-        name = "".join(c if c.isalnum() else "_" for c in stem).lower()
     model = BiTResNetV2(
         arch.block_units,
         arch.width_factor,

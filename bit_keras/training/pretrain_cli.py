@@ -7,6 +7,7 @@ takes its default from there (the paper's values, `upstream.py`).
 
 from __future__ import annotations
 
+from bit_keras.training import upstream
 from bit_keras.training.config import PretrainConfig
 from bit_keras.training.program import define_flags, run_program
 
@@ -29,6 +30,7 @@ _FLAGS = define_flags(
         "warmup_steps": "Linear warm-up steps (default: the paper's 5,000 at batch 4,096, "
         "as many images at other batches, at most a fifth of the run).",
     },
+    choices={"schedule": upstream.SCHEDULES},
 )
 
 

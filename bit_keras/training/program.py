@@ -52,30 +52,34 @@ _RUN_HELP = {
 
 
 def define_flags(
-    config_class: type[RunConfig], help_texts: dict[str, str]
+    config_class: type[RunConfig],
+    help_texts: dict[str, str],
+    choices: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, flags.FlagHolder]:
     """Defines one flag per field of `config_class`, with the field's default.
 
     Args:
         config_class: `TrainConfig`, `PretrainConfig`, ...
         help_texts: Help of the recipe's own fields, and of shared fields it words its own way.
+        choices: The values of the recipe's own string fields that take one of a few.
 
     Returns:
         Field name to flag holder, in field order (`config_from_flags` reads them).
     """
     texts = {**_RUN_HELP, **help_texts}
+    choices = {
+        "strategy": STRATEGIES,
+        "mixed_precision": tuple(p for p in MIXED_PRECISION if p),
+        **(choices or {}),
+    }
     holders = {}
     for field in dataclasses.fields(config_class):
         name = field.name
         default = None if field.default is dataclasses.MISSING else field.default
         kind = field.type.replace(" | None", "")
         text = texts[name]
-        if name == "strategy":
-            holders[name] = flags.DEFINE_enum(name, default, STRATEGIES, text)
-        elif name == "mixed_precision":
-            holders[name] = flags.DEFINE_enum(
-                name, default, [p for p in MIXED_PRECISION if p], text
-            )
+        if name in choices:
+            holders[name] = flags.DEFINE_enum(name, default, list(choices[name]), text)
         elif kind == "bool":
             holders[name] = flags.DEFINE_boolean(name, default, text)
         elif kind == "int":

@@ -59,3 +59,26 @@ def test_output_suffix(official_ckpt, tmp_path, name):
 def test_unknown_source(tmp_path):
     with pytest.raises(ValueError, match="neither a published BiT model"):
         convert_checkpoint("BiT-Q-R50x1", tmp_path / "x.keras")
+
+
+def test_a_trained_keras_model_to_the_official_npz_and_back(
+    official_ckpt, official_arrays, tmp_path
+):
+    convert_checkpoint(official_ckpt, tmp_path / "bit.keras")
+    convert_checkpoint(tmp_path / "bit.keras", tmp_path / "bit.npz")
+    written = np.load(tmp_path / "bit.npz")
+    assert written.files == list(official_arrays)
+    for key, array in official_arrays.items():
+        np.testing.assert_array_equal(written[key], array)
+    convert_checkpoint(tmp_path / "bit.keras", tmp_path / "body.npz", include_top=False)
+    assert "resnet/head/conv2d/kernel" not in np.load(tmp_path / "body.npz").files
+
+
+def test_weights_h5_needs_its_architecture(official_ckpt, official_arrays, tmp_path):
+    convert_checkpoint(official_ckpt, tmp_path / "bit.weights.h5")
+    with pytest.raises(ValueError, match="does not say its architecture"):
+        convert_checkpoint(tmp_path / "bit.weights.h5", tmp_path / "bit.npz")
+    convert_checkpoint(tmp_path / "bit.weights.h5", tmp_path / "bit.npz", model="R14x1")
+    written = np.load(tmp_path / "bit.npz")
+    for key, array in official_arrays.items():
+        np.testing.assert_array_equal(written[key], array)
