@@ -81,8 +81,17 @@ def load_weights(model: keras.Model, path: str | os.PathLike) -> str:
     return describe_transfer(arrays, model, path)
 
 
-def describe_transfer(arrays: dict[str, np.ndarray], model: keras.Model, path: str) -> str:
-    """What `load_official_arrays(model, arrays)` took from the file, in one line."""
+def describe_transfer(
+    arrays: dict[str, np.ndarray], model: keras.Model, path: str, *, new_head: bool = False
+) -> str:
+    """What `load_official_arrays(model, arrays)` took from the file, in one line.
+
+    Args:
+        arrays: The file's arrays, head included where it has one.
+        model: The model loaded.
+        path: The file, for the line.
+        new_head: The head was left out on purpose (BiT's transfer starts a new head).
+    """
     head = layout.official_variables(model).get(layout.HEAD_KERNEL)
     if head is None:
         return f"the body of {path}"
@@ -90,10 +99,14 @@ def describe_transfer(arrays: dict[str, np.ndarray], model: keras.Model, path: s
     source_classes = (
         int(arrays[layout.HEAD_KERNEL].shape[-1]) if layout.HEAD_KERNEL in arrays else None
     )
-    if source_classes == classes:
+    if source_classes == classes and not new_head:
         return f"the body and the {classes}-class head of {path}"
     found = "no head" if source_classes is None else f"a {source_classes:,}-class head"
-    return f"the body of {path}; a new zero-initialised {classes}-class head (the file has {found})"
+    why = ", not loaded: BiT transfers with a new head" if source_classes == classes else ""
+    return (
+        f"the body of {path}; a new zero-initialised {classes}-class head (the file has "
+        f"{found}{why})"
+    )
 
 
 def save_official_weights(model: keras.Model, path: str | os.PathLike) -> dict[str, tuple]:

@@ -111,8 +111,10 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
         ),
         total_steps=schedule.total_steps,
         learning_rate=BiTLearningRate.from_schedule(resolved.learning_rate, schedule),
-        # BiT's new head starts at zero, whatever the loss.
-        build_model=lambda: build_model(config, resolved.num_classes, resolved.crop, out),
+        # BiT transfers with a new zero-initialised head, whatever the loss and the file's.
+        build_model=lambda: build_model(
+            config, resolved.num_classes, resolved.crop, out, new_head=True
+        ),
         optimizer=optimizer,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,

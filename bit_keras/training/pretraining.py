@@ -176,7 +176,10 @@ def recipe(config: PretrainConfig, out=print) -> Recipe:
         ),
         total_steps=steps,
         learning_rate=learning_rate_schedule(config.schedule, lr, steps, warmup),
-        build_model=lambda: build_model(config, source.num_classes, crop, out, head_bias=head_bias),
+        # Going on from weights with a head of these classes keeps it; another is new.
+        build_model=lambda: build_model(
+            config, source.num_classes, crop, out, new_head=False, head_bias=head_bias
+        ),
         optimizer=optimizer,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,

@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from bit_keras import data
 from bit_keras.checkpoint import describe_transfer, read_official_arrays
-from bit_keras.checkpoint.layout import HEAD_KERNEL
+from bit_keras.checkpoint.layout import HEAD_KERNEL, HEAD_KEYS
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.models import layer_names
 from bit_keras.pretrained import check_weights, create_model, weights_path
@@ -124,25 +124,41 @@ def load_data(config: RunConfig, out) -> data.DataSource:
 
 
 def build_model(
-    config: RunConfig, num_classes: int, crop: int, out, *, head_bias: float = 0.0
+    config: RunConfig,
+    num_classes: int,
+    crop: int,
+    out,
+    *,
+    new_head: bool,
+    head_bias: float = 0.0,
 ) -> keras.Model:
-    """The model to train: `config.model` with a head of `num_classes`, its weights loaded
-    from `config.weights` (the body strictly; a head of another size replaced by a new
-    zero-initialised one, as BiT transfers), which the run is told."""
+    """The model to train: `config.model` with a head of `num_classes` and the weights of
+    `config.weights` (the body strictly), which the run is told.
+
+    Args:
+        config: The run.
+        num_classes: Classes of the head.
+        crop: The input size.
+        out: Where the line saying what was loaded goes.
+        new_head: Start a new zero-initialised head even where the file's head fits (BiT's
+            transfer); otherwise a fitting head is loaded and only another size is replaced.
+        head_bias: The new head's bias starts here (big_vision's -10 for a sigmoid loss).
+    """
     path = weights_path(config.model, weights_flag(config))
     model = create_model(
         config.model, weights=None, classes=num_classes, input_shape=(crop, crop, 3)
     )
-    new_head = True
+    head_is_new = True
     if path is None:
         out("Weights: none (random initialisation).")
     else:
         arrays = read_official_arrays(path, model)
-        load_official_arrays(model, arrays, source=path)
-        head = arrays.get(HEAD_KERNEL)
-        new_head = head is None or head.shape[-1] != num_classes
-        out(f"Weights: {describe_transfer(arrays, model, path)}.")
-    if head_bias and new_head:
+        body = {k: v for k, v in arrays.items() if k not in HEAD_KEYS} if new_head else arrays
+        load_official_arrays(model, body, source=path)
+        head = body.get(HEAD_KERNEL)
+        head_is_new = head is None or head.shape[-1] != num_classes
+        out(f"Weights: {describe_transfer(arrays, model, path, new_head=new_head)}.")
+    if head_bias and head_is_new:
         bias = model.get_layer(layer_names.HEAD).bias
         bias.assign(np.full(bias.shape, head_bias, np.float32))
         out(f"The new head's bias starts at {head_bias:g}.")

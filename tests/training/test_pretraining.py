@@ -90,10 +90,15 @@ def test_fine_tuning_starts_from_the_pretrained_body_with_a_new_head(pretrained_
             crop=8,
         )
         model = finetuning.recipe(config, out=lines.append).build_model()
-        assert lines == [f"Weights: the body and the 10-class head of {logdir / weights}."]
+        assert lines == [
+            f"Weights: the body of {logdir / weights}; a new zero-initialised 10-class head "
+            "(the file has a 10-class head, not loaded: BiT transfers with a new head)."
+        ]
         arrays = layout.official_arrays(model)
+        assert not arrays[HEAD_KERNEL].any() and not arrays[HEAD_BIAS].any()
         for key, array in pretrained.items():
-            np.testing.assert_array_equal(arrays[key], array)  # not re-initialised
+            if key not in (HEAD_KERNEL, HEAD_BIAS):
+                np.testing.assert_array_equal(arrays[key], array)  # not re-initialised
     # Another head size: the body is kept, the head is new and zero, and the run says so.
     model = bit_keras.create_model("R14x1", weights=str(logdir / "model.npz"), classes=3)
     arrays = layout.official_arrays(model)
@@ -119,7 +124,7 @@ def test_bit_train_from_the_pretrained_run_says_what_it_loaded(pretrained_run, t
         ),
         out=lines.append,
     )
-    assert lines[0] == f"Weights: the body and the 10-class head of {logdir / 'model.keras'}."
+    assert lines[0].startswith(f"Weights: the body of {logdir / 'model.keras'}; a new zero")
     assert metrics["step"] == 2
 
 
