@@ -15,6 +15,8 @@ RUN_ELSEWHERE = {
     "tools/train.py --model=R14x1 --weights=none --dataset=digits": "test_readme_main_job.py",
     "export/hub.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
     "export/tflite.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
+    "tools/pretrain.py --model=R14x1 --dataset=digits": "training/test_readme_pretraining.py",
+    "--weights=/tmp/bit_digits_pretrain/model.keras": "training/test_readme_pretraining.py",
     "--dist loadfile && KERAS_BACKEND=jax": ".ci/run (test_ci_runs_the_readme_test_command)",
     "pip install -e ": "the test command installs the package with every extra",
 }
@@ -23,6 +25,8 @@ NOT_OFFLINE = {
     "--checkpoint=BiT-M-R50x1 ": "downloads a published checkpoint",
     "--checkpoint=/data/": "a checkpoint of the reader's",
     "--dataset=cifar10": "downloads CIFAR-10 and a published checkpoint",
+    "--dataset=imagenet2012": "ILSVRC-2012 (prepared by hand) and accelerators",
+    "--dataset=csv:/data/": "the reader's data on a cluster of GPU machines",
 }
 PYTHON_NOT_OFFLINE = {
     'create_model("BiT-M-R50x1-ILSVRC2012")': "downloads a published checkpoint",

@@ -222,8 +222,9 @@ def _cached(config) -> str:
     return ", kernels cached" if config.cache_kernels else ""
 
 
-def _interleaved(calls: dict[str, Callable[[], object]], config: BenchmarkConfig, log, what):
-    """Median seconds of each call, timed in turns after `warmup` untimed rounds."""
+def interleaved(calls: dict[str, Callable[[], object]], config, log, what: str) -> dict:
+    """Median seconds of each call, timed in turns after `config.warmup` untimed rounds
+    (`config.repeats` timed ones)."""
     for _ in range(config.warmup):
         for call in calls.values():
             call()
@@ -244,20 +245,21 @@ def _interleaved(calls: dict[str, Callable[[], object]], config: BenchmarkConfig
     return {key: float(np.median(values)) for key, values in times.items()}
 
 
-def _images(batch: int, resolution: int, seed: int = 0) -> tf.Tensor:
+def random_images(batch: int, resolution: int, seed: int = 0) -> tf.Tensor:
+    """Random images in [-1, 1] (speed does not depend on their content)."""
     rng = np.random.default_rng(seed)
     return tf.constant(rng.uniform(-1, 1, (batch, resolution, resolution, 3)).astype("float32"))
 
 
 def _inference(models, config, batch, resolution, log) -> Figure:
-    images = _images(batch, resolution)
+    images = random_images(batch, resolution)
     calls = {}
     for key, model in models.items():
         forward = _forward(model, config)
         calls[key] = lambda forward=forward: forward(images).numpy()
     if batch == 1:
         log(f"Batch-1 latency at {resolution} px:")
-        seconds = _interleaved(calls, config, log, "latency")
+        seconds = interleaved(calls, config, log, "latency")
         return Figure(
             "latency",
             f"batch-1 latency, {resolution} px{_cached(config)} (ms)",
@@ -266,7 +268,7 @@ def _inference(models, config, batch, resolution, log) -> Figure:
             1000 * seconds["baseline"],
         )
     log(f"Inference, batch {batch} at {resolution} px:")
-    seconds = _interleaved(calls, config, log, "inference")
+    seconds = interleaved(calls, config, log, "inference")
     return Figure(
         "inference",
         f"inference, batch {batch} at {resolution} px{_cached(config)} (images/s)",
@@ -278,7 +280,7 @@ def _inference(models, config, batch, resolution, log) -> Figure:
 
 def _training(models, config, log) -> Figure:
     batch, resolution = config.train_batch_size, config.train_resolution
-    images = _images(batch, resolution, seed=1)
+    images = random_images(batch, resolution, seed=1)
     labels = tf.one_hot(np.arange(batch) % config.classes, config.classes)
     learning_rate = hyperrule.BASE_LR * batch / hyperrule.BASE_BATCH
     calls = {}
@@ -292,7 +294,7 @@ def _training(models, config, log) -> Figure:
         )
         calls[key] = lambda step=step: step(images, labels).numpy()
     log(f"Training step (SGD with momentum, bit-train's step), batch {batch} at {resolution} px:")
-    seconds = _interleaved(calls, config, log, "training")
+    seconds = interleaved(calls, config, log, "training")
     return Figure(
         "train",
         f"training, batch {batch} at {resolution} px (images/s)",
@@ -353,7 +355,7 @@ def _forward(model, config):
 
 def _profile(models, config, log) -> dict:
     """The TensorFlow profiler's time by op type of both models' inference: where it goes."""
-    images = _images(config.batch_size, config.resolution)
+    images = random_images(config.batch_size, config.resolution)
     profiles = {}
     for model in models.values():
         forward = _forward(model, config)

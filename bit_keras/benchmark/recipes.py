@@ -1,0 +1,130 @@
+"""What a recipe costs per step: bit-pretrain's step and input against bit-train's.
+
+Both recipes run the same model forward and backward; pre-training adds the L2 weight decay
+term and the clipping of the global gradient norm to the step, and Inception crops in place
+of resize-and-crop to the input pipeline. `run` times the two steps in turns on the same
+batch (two copies of one model) and the two input pipelines on the same images, and prints
+pre-training's figure over fine-tuning's. `tools/benchmark_recipes.py` is the program.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from bit_keras import data
+from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras.benchmark.compare import interleaved, random_images
+from bit_keras.pretrained import create_model
+from bit_keras.training import hyperrule, pretraining, upstream
+from bit_keras.training.train_step import make_replica_step
+
+
+@dataclasses.dataclass(frozen=True)
+class RecipeBenchmarkConfig:
+    """What `run` measures.
+
+    Attributes:
+        model: A bit_keras architecture (`R50x1`), random weights.
+        batch_size: Batch of both steps and pipelines.
+        resolution: Training crop of both.
+        source_resolution: Size of the images the pipelines read (the crop is taken from them).
+        repeats: Timed steps of each recipe (the median is reported).
+        warmup: Untimed steps before them.
+        pipeline_batches: Batches read from each pipeline for its figure.
+        jit_compile: Compile both steps with XLA.
+    """
+
+    model: str = "R50x1"
+    batch_size: int = 16
+    resolution: int = 128
+    source_resolution: int = 160
+    repeats: int = 5
+    warmup: int = 2
+    pipeline_batches: int = 20
+    jit_compile: bool = False
+
+    def __post_init__(self):
+        for name in (
+            "batch_size",
+            "resolution",
+            "source_resolution",
+            "repeats",
+            "pipeline_batches",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be positive. Received: {getattr(self, name)}")
+        if self.source_resolution < self.resolution:
+            raise ValueError("`source_resolution` must be at least `resolution`.")
+
+
+def run(config: RecipeBenchmarkConfig, log: Callable[[str], None] = print) -> dict:
+    """Times bit-train's and bit-pretrain's step and input pipeline; returns the figures.
+
+    Returns:
+        `{"step": {"finetune": s, "pretrain": s, "ratio": r}, "pipeline": {...}}` with
+        seconds per step and images/s per pipeline.
+    """
+    require_tensorflow_backend("The recipe benchmark")
+    batch, size = config.batch_size, config.resolution
+    images = random_images(batch, size, seed=1)
+    targets = tf.one_hot(np.arange(batch) % 10, 10)
+    calls = {}
+    for recipe in ("finetune", "pretrain"):
+        keras.utils.set_random_seed(0)
+        model = create_model(config.model, weights=None, classes=10, input_shape=(size, size, 3))
+        optimizer = keras.optimizers.SGD(0.01, momentum=hyperrule.MOMENTUM)
+        optimizer.build(model.trainable_variables)
+        extra = {}
+        if recipe == "pretrain":
+            extra = dict(
+                regularization=pretraining.kernel_l2(model, upstream.WEIGHT_DECAY),
+                clip_norm=upstream.CLIP_NORM,
+            )
+        step = tf.function(
+            make_replica_step(
+                model, optimizer, global_batch=batch, jit_compile=config.jit_compile, **extra
+            )
+        )
+        calls[recipe] = lambda step=step: step(images, targets).numpy()
+    log(f"Training step of each recipe, {config.model}, batch {batch} at {size} px:")
+    seconds = interleaved(calls, config, log, "step")
+    step = {**seconds, "ratio": seconds["pretrain"] / seconds["finetune"]}
+
+    source = np.random.default_rng(0).integers(
+        0, 256, (4 * batch, config.source_resolution, config.source_resolution, 3), np.uint8
+    )
+    examples = data.Examples.from_arrays(source, np.arange(len(source)) % 10)
+    pipeline = {}
+    for recipe, resize in (("finetune", config.source_resolution), ("pretrain", None)):
+        dataset = data.train_dataset(
+            examples,
+            batch_size=batch,
+            resize=resize,
+            crop=size,
+            num_classes=10,
+            mixup_alpha=0.0,
+            seed=0,
+        )
+        iterator = iter(dataset)
+        next(iterator)  # the pipeline's start-up
+        begin = time.perf_counter()
+        for _ in range(config.pipeline_batches):
+            next(iterator)
+        pipeline[recipe] = config.pipeline_batches * batch / (time.perf_counter() - begin)
+    pipeline["ratio"] = pipeline["pretrain"] / pipeline["finetune"]
+    log(
+        f"Per step: bit-train {1000 * step['finetune']:.1f} ms, bit-pretrain "
+        f"{1000 * step['pretrain']:.1f} ms: {step['ratio']:.3f}x"
+    )
+    log(
+        f"Input pipeline ({config.source_resolution} px images to {size} px crops): bit-train "
+        f"{pipeline['finetune']:.0f} images/s (resize, random crop), bit-pretrain "
+        f"{pipeline['pretrain']:.0f} images/s (Inception crop): {pipeline['ratio']:.3f}x"
+    )
+    return {"step": step, "pipeline": pipeline}

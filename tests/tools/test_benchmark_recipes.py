@@ -1,0 +1,35 @@
+"""tools/benchmark_recipes.py: bit-pretrain's step and input against bit-train's, printed."""
+
+import re
+
+from bit_test_utils import run_python
+
+
+def test_prints_both_recipes_step_and_pipeline_figures():
+    result = run_python(
+        [
+            "tools/benchmark_recipes.py",
+            "--model=R14x1",
+            "--batch_size=2",
+            "--resolution=32",
+            "--source_resolution=40",
+            "--repeats=2",
+            "--warmup=1",
+            "--pipeline_batches=2",
+        ]
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    step = re.search(
+        r"Per step: bit-train ([\d.]+) ms, bit-pretrain ([\d.]+) ms: ([\d.]+)x", result.stdout
+    )
+    assert step and float(step[1]) > 0 and float(step[2]) > 0, result.stdout
+    assert abs(float(step[3]) - float(step[2]) / float(step[1])) < 0.01
+    assert re.search(r"bit-pretrain \d+ images/s \(Inception crop\): [\d.]+x", result.stdout)
+
+
+def test_bad_flags_are_one_line():
+    result = run_python(["tools/benchmark_recipes.py", "--resolution=64", "--source_resolution=32"])
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "benchmark_recipes: error: `source_resolution` must be at least `resolution`."
+    )
