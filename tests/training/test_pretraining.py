@@ -167,3 +167,31 @@ def test_a_published_weights_pretraining_keeps_a_loaded_heads_bias(pretrained_ru
     np.testing.assert_array_equal(
         model.get_layer("head").bias.numpy(), read_npz(logdir / "model.npz")[HEAD_BIAS]
     )
+
+
+def test_batch_split_counts_weight_decay_once_and_matches_the_whole_batch(tmp_path):
+    # The L2 term and the clipping are per step: two accumulated halves equal one batch.
+    runs = [
+        pretrain(
+            _config(tmp_path / str(split), steps=3, batch_split=split, weight_decay=0.5),
+            out=lambda _: None,
+            return_model=True,
+        )[1]
+        for split in (1, 2)
+    ]
+    for a, b in zip(runs[0].get_weights(), runs[1].get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_under_xla_keeps_weight_standardization_in_float32(tmp_path, policy):
+    metrics, model = pretrain(
+        _config(tmp_path, steps=2, mixed_precision=policy, jit_compile=True),
+        out=lambda _: None,
+        return_model=True,
+    )
+    assert np.isfinite(metrics["train_loss"])
+    conv = model.get_layer("block2_unit01").b_conv
+    assert conv.compute_dtype == policy.removeprefix("mixed_") and conv.kernel.dtype == "float32"
+    assert all(a.dtype == np.float32 for a in read_npz(tmp_path / "model.npz").values())
+    assert keras.mixed_precision.global_policy().name == "float32"
