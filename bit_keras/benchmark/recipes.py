@@ -83,7 +83,8 @@ def run(config: RecipeBenchmarkConfig, log: Callable[[str], None] = print) -> di
         extra = {}
         if recipe == "pretrain":
             extra = dict(
-                regularization=pretraining.kernel_l2(model, upstream.WEIGHT_DECAY),
+                weight_decay=upstream.WEIGHT_DECAY,
+                decayed=pretraining.kernels(model),
                 clip_norm=upstream.CLIP_NORM,
             )
         step = tf.function(

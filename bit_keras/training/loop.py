@@ -186,13 +186,13 @@ class _Run:
     # ---------------------------------------------------------------- steps
     def _make_train_step(self):
         model, optimizer, strategy = self.model, self.optimizer, self.strategy
-        regularization = self.recipe.regularization
         replica_step = make_replica_step(
             model,
             optimizer,
             global_batch=self.config.batch_size,
             loss=self.recipe.loss,
-            regularization=regularization(model) if regularization else None,
+            weight_decay=self.recipe.weight_decay,
+            decayed=self.recipe.decayed(model) if self.recipe.weight_decay else (),
             clip_norm=self.recipe.clip_norm,
             batch_split=self.config.batch_split,
             jit_compile=self.config.jit_compile,

@@ -79,18 +79,11 @@ def learning_rate_schedule(
     )
 
 
-def kernel_l2(model: keras.Model, weight_decay: float):
-    """`() -> weight_decay / 2 * sum of squared kernels`: the paper's weight decay.
-
-    The kernels are those the official layout names `.../kernel` (every convolution and the
-    head), not GroupNorm's gamma and beta nor the head's bias, as big_vision decays them.
-    """
-    kernels = [v for key, v in official_variables(model).items() if key.endswith("/kernel")]
-
-    def penalty():
-        return 0.5 * weight_decay * tf.add_n([tf.reduce_sum(tf.square(k)) for k in kernels])
-
-    return penalty
+def kernels(model: keras.Model) -> list[keras.Variable]:
+    """The variables the paper's weight decay applies to: those the official layout names
+    `.../kernel` (every convolution and the head), not GroupNorm's gamma and beta nor the
+    head's bias, as big_vision decays them (`.*/kernel`)."""
+    return [v for key, v in official_variables(model).items() if key.endswith("/kernel")]
 
 
 def recipe(config: PretrainConfig, out=print) -> Recipe:
@@ -186,9 +179,8 @@ def recipe(config: PretrainConfig, out=print) -> Recipe:
         eval_size=source.test_size,
         metric=metric_for(source.multi_label),
         loss=losses.for_data(source.multi_label),
-        regularization=(
-            (lambda model: kernel_l2(model, config.weight_decay)) if config.weight_decay else None
-        ),
+        weight_decay=config.weight_decay,
+        decayed=kernels,
         clip_norm=clip_norm,
         record={"resolved": resolved, "class_names": list(source.class_names)},
         write_outputs=write_outputs,

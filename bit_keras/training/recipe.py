@@ -62,7 +62,9 @@ class Recipe:
         metric: Key and words of the evaluation metric (`test_accuracy`, `test accuracy`).
         loss: `(model, images, targets) -> per-example losses`.
         evaluate: `(model, images, labels, mask) -> {"hits": ...}` sums of one batch.
-        regularization: `model -> (() -> scalar)` added to the objective once per step.
+        weight_decay: L2 weight decay (its gradient, `weight_decay * v`) of the variables
+            `decayed(model)` returns.
+        decayed: `model -> variables` that `weight_decay` applies to.
         clip_norm: The step's gradient is clipped to this global norm (None: not clipped).
         record: What `config.json` records of the recipe (resolved settings, class names).
         write_outputs: `(model, logdir) -> paths` of files written beside `model.keras` at
@@ -81,7 +83,8 @@ class Recipe:
     metric: tuple[str, str] = ("test_accuracy", "test accuracy")
     loss: LossFn = softmax_cross_entropy
     evaluate: Callable[..., dict[str, tf.Tensor]] = top1_hits
-    regularization: Callable[[keras.Model], Callable[[], tf.Tensor]] | None = None
+    weight_decay: float = 0.0
+    decayed: Callable[[keras.Model], list] = lambda model: []
     clip_norm: float | None = None
     record: dict = dataclasses.field(default_factory=dict)
     write_outputs: Callable[[keras.Model, str], list[str]] = lambda model, logdir: []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import keras
 import tensorflow as tf
@@ -19,7 +19,8 @@ def make_replica_step(
     *,
     global_batch: int,
     loss: LossFn = softmax_cross_entropy,
-    regularization: Callable[[], tf.Tensor] | None = None,
+    weight_decay: float = 0.0,
+    decayed: Sequence[keras.Variable] = (),
     clip_norm: float | None = None,
     batch_split: int = 1,
     jit_compile: bool = False,
@@ -37,9 +38,10 @@ def make_replica_step(
         optimizer: Built on `model.trainable_variables`.
         global_batch: Images in one step over all replicas.
         loss: The recipe's per-example loss; softmax cross-entropy by default.
-        regularization: A scalar added to the objective once per step over all replicas
-            (weight decay as an L2 term); its gradient is part of the update, its value is not
-            part of the returned loss.
+        weight_decay: L2 weight decay of the `decayed` variables: the gradient of
+            `weight_decay / 2 * sum(v ** 2)`, `weight_decay * v`, is added to theirs once per
+            step over all replicas (not part of the returned loss).
+        decayed: The variables to decay (a subset of `model.trainable_variables`).
         clip_norm: Clip the step's gradient (over all replicas, after accumulation) to this
             global norm.
         batch_split: Parts of a replica batch; must divide it.
@@ -50,17 +52,24 @@ def make_replica_step(
         sum over replicas is the global batch's mean loss).
     """
 
+    decayed_ids = {id(v) for v in decayed} if weight_decay else set()
+
     def gradients(images, targets):
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
             per_example = loss(model, images, targets)
             data_loss = tf.reduce_sum(per_example) / global_batch  # over the global batch
-            objective = data_loss
-            if regularization is not None:
-                # Counted once per step: every replica and micro-batch adds its share.
-                objective += regularization() / (replicas * batch_split)
-            scaled = optimizer.scale_loss(objective)
-        return data_loss, tape.gradient(scaled, model.trainable_variables)
+            scaled = optimizer.scale_loss(data_loss)
+        grads = tape.gradient(scaled, model.trainable_variables)
+        if decayed_ids:
+            # The penalty's gradient, added directly: nothing for the tape to differentiate.
+            # Every replica and micro-batch adds its share, so the step counts it once.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            share = weight_decay / (replicas * batch_split)
+            grads = [
+                g + optimizer.scale_loss(share * v.value) if id(v) in decayed_ids else g
+                for g, v in zip(grads, model.trainable_variables, strict=True)
+            ]
+        return data_loss, grads
 
     gradients = tf.function(gradients, jit_compile=jit_compile)
 

@@ -103,8 +103,9 @@ def test_weight_decay_is_an_l2_gradient_on_the_kernels_only():
         model,
         optimizer,
         global_batch=2,
-        loss=lambda m, images, targets: tf.zeros([2]),  # no data gradient
-        regularization=pretraining.kernel_l2(model, 1e-2),
+        loss=lambda m, images, targets: tf.zeros([2]) * tf.reduce_sum(m(images)),  # no data
+        weight_decay=1e-2,
+        decayed=pretraining.kernels(model),
     )
     tf.function(step)(tf.zeros([2, 16, 16, 3]), tf.zeros([2, 3]))
     kernels = 0
