@@ -17,7 +17,14 @@ from bit_keras.training import hyperrule, losses
 from bit_keras.training.config import TrainConfig, resolve
 from bit_keras.training.loop import run_recipe
 from bit_keras.training.lr_schedule import BiTLearningRate
-from bit_keras.training.recipe import Recipe, build_model, check_model, load_data, metric_for
+from bit_keras.training.recipe import (
+    Recipe,
+    build_model,
+    check_model,
+    evaluation_data,
+    load_data,
+    metric_for,
+)
 
 
 def train(
@@ -87,15 +94,6 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
             input_context=context,
         )
 
-    def eval_dataset(context, batch_size):
-        return data.eval_dataset(
-            source.test(),
-            size=source.test_size,
-            batch_size=batch_size,
-            crop=resolved.crop,
-            input_context=context,
-        )
-
     def optimizer(learning_rate):
         return keras.optimizers.SGD(learning_rate=learning_rate, momentum=hyperrule.MOMENTUM)
 
@@ -117,7 +115,7 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
         ),
         optimizer=optimizer,
         train_dataset=train_dataset,
-        eval_dataset=eval_dataset,
+        eval_dataset=evaluation_data(source, resolved.crop),
         eval_size=source.test_size,
         metric=metric_for(source.multi_label),
         loss=losses.for_data(source.multi_label),

@@ -26,7 +26,14 @@ from bit_keras.training.config import PretrainConfig
 from bit_keras.training.hyperrule import Schedule
 from bit_keras.training.loop import run_recipe
 from bit_keras.training.lr_schedule import BiTLearningRate
-from bit_keras.training.recipe import Recipe, build_model, check_model, load_data, metric_for
+from bit_keras.training.recipe import (
+    Recipe,
+    build_model,
+    check_model,
+    evaluation_data,
+    load_data,
+    metric_for,
+)
 
 NPZ_FILE = "model.npz"
 
@@ -121,16 +128,6 @@ def recipe(config: PretrainConfig, out=print) -> Recipe:
             input_context=context,
         )
 
-    def eval_dataset(context, batch_size):
-        return data.eval_dataset(
-            source.test(),
-            size=source.test_size,
-            batch_size=batch_size,
-            crop=crop,
-            resize_shorter=eval_resize,
-            input_context=context,
-        )
-
     def optimizer(learning_rate):
         return keras.optimizers.SGD(learning_rate=learning_rate, momentum=upstream.MOMENTUM)
 
@@ -175,7 +172,7 @@ def recipe(config: PretrainConfig, out=print) -> Recipe:
         ),
         optimizer=optimizer,
         train_dataset=train_dataset,
-        eval_dataset=eval_dataset,
+        eval_dataset=evaluation_data(source, crop, eval_resize),
         eval_size=source.test_size,
         metric=metric_for(source.multi_label),
         loss=losses.for_data(source.multi_label),

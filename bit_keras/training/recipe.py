@@ -98,6 +98,24 @@ def metric_for(multi_label: bool) -> tuple[str, str]:
     return ("test_accuracy", "test accuracy")
 
 
+def evaluation_data(
+    source: data.DataSource, crop: int, resize_shorter: int | None = None
+) -> Callable[[tf.distribute.InputContext | None, int], tf.data.Dataset]:
+    """A recipe's `eval_dataset`: the source's test split as `data.eval_dataset` batches it."""
+
+    def eval_dataset(context, batch_size):
+        return data.eval_dataset(
+            source.test(),
+            size=source.test_size,
+            batch_size=batch_size,
+            crop=crop,
+            resize_shorter=resize_shorter,
+            input_context=context,
+        )
+
+    return eval_dataset
+
+
 def weights_flag(config: RunConfig) -> str | None:
     """`config.weights` as `create_model` takes it (`none` is None)."""
     return None if config.weights == "none" else config.weights
