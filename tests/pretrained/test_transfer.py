@@ -40,6 +40,22 @@ def test_the_body_loads_exactly_and_another_head_is_new_and_zero(trained, fmt, c
             np.testing.assert_array_equal(loaded[key], array)
 
 
+def test_an_applications_constructor_takes_a_run_of_its_architecture(tmp_path):
+    keras.utils.set_random_seed(5)
+    run = bit_keras.create_model("R50x1", weights=None, classes=7)
+    run.get_layer("head").bias.assign(np.arange(7, dtype="float32"))
+    run.save(tmp_path / "model.keras")
+    same = applications.BiT_S_R50x1(weights=str(tmp_path / "model.keras"), classes=7)
+    np.testing.assert_array_equal(same.get_layer("head").bias.numpy(), np.arange(7))
+    other = applications.BiT_S_R50x1(
+        weights=str(tmp_path / "model.keras"), classes=3, classifier_activation="sigmoid"
+    )
+    assert not other.get_layer("head").bias.numpy().any()
+    np.testing.assert_array_equal(
+        other.get_layer("root_conv").kernel.numpy(), run.get_layer("root_conv").kernel.numpy()
+    )
+
+
 def test_applications_and_headless_models_take_a_trained_file(trained):
     folder, arrays = trained
     model = applications.BiT_M_R50x1  # the constructor's own architecture must fit

@@ -72,7 +72,15 @@ def test_help_lists_the_programs_own_flags_and_a_flag_error_is_one_line():
 
 
 @pytest.mark.parametrize(
-    "program", ["tools/train.py", "export/hub.py", "export/tflite.py", "tools/predict.py"]
+    "program",
+    [
+        "tools/train.py",
+        "tools/pretrain.py",
+        "export/hub.py",
+        "export/tflite.py",
+        "tools/predict.py",
+        "tools/benchmark_recipes.py",
+    ],
 )
 def test_programs_parse_their_flags_before_tensorflow_loads(program):
     # Loading a program's module (its flags and everything it imports at the top) must not
