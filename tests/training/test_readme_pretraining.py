@@ -1,12 +1,10 @@
 """The README's pre-training example, run as written: pre-train on digits, then fine-tune from
-that run's model.keras, which must start from the pre-trained body with a new head."""
+that run's model.keras, which says it starts from the pre-trained body with a new head (that
+the body is loaded exactly is held by training/test_pretraining.py)."""
 
 import re
 import shlex
 
-import numpy as np
-
-import bit_keras.layers  # noqa: F401  (registers the layers for keras.saving.load_model)
 from bit_keras.checkpoint import layout, read_npz
 from bit_test_utils import REPO, readme_bash_lines, run_python
 
@@ -31,7 +29,7 @@ def test_pretrain_on_digits_then_fine_tune_from_it(tmp_path):
     assert float(match[1]) >= 0.8  # chance is 0.1; 93% on this machine
     run = tmp_path / "bit_digits_pretrain"
     assert f"Wrote {run / 'model.npz'}" in result.stdout
-    pretrained = read_npz(run / "model.npz")
+    assert set(read_npz(run / "model.npz")) >= {layout.ROOT_KERNEL, layout.HEAD_KERNEL}
 
     result = run_python(finetune[1:], timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -42,13 +40,3 @@ def test_pretrain_on_digits_then_fine_tune_from_it(tmp_path):
     match = re.search(r"Test accuracy (\d\.\d+) on 359 examples", result.stdout)
     print(f"README fine-tuning from it: {match[0]}")
     assert float(match[1]) >= 0.8
-    # The fine-tuned body moved from the pre-trained one, but by a fine-tuning's step, not
-    # as far as a new initialisation would be.
-    import keras
-
-    tuned = layout.official_arrays(
-        keras.saving.load_model(tmp_path / "bit_digits_transfer" / "model.keras")
-    )
-    root = layout.ROOT_KERNEL
-    moved = np.abs(tuned[root] - pretrained[root]).mean() / np.abs(pretrained[root]).mean()
-    assert 0 < moved < 0.5, moved
