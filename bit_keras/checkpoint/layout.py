@@ -1,4 +1,5 @@
-"""The key layout of the official BiT `.npz` checkpoints, mapped to the layers of bit_keras.
+"""The key layouts of BiT weights (the official `.npz` files, timm's state dicts), mapped to the
+layers of bit_keras.
 
 The published files (`BiT-M-R50x1.npz` and the others) hold float32 arrays under keys such as
 `resnet/block2/unit01/a/proj/standardized_conv2d/kernel`. Keras layer names cannot hold "/",
@@ -14,6 +15,11 @@ so this module is the one place that knows how a checkpoint key maps to a model 
     head/conv2d/bias (K,)                             head.bias
 
 with p in a, b, c: `a` is the pre-activation norm and the first 1x1 convolution.
+
+timm's names (`from_timm`, `to_timm`): `stem.conv.weight` (the root), `stages.{s}.blocks.{u}.`
+`norm{1,2,3}.{weight,bias}`, `conv{1,2,3}.weight` and `downsample.conv.weight` for official
+block s+1, unit u+1 (parts a, b, c and a/proj), `norm.{weight,bias}`, `head.fc.{weight,bias}`;
+kernels OIHW.
 """
 
 from __future__ import annotations
@@ -171,3 +177,108 @@ def _get_layer(model: keras.Model, name: str):
             f"named {name!r}."
         )
     return layer
+
+
+# Some published `.npz` files number their convolutions `.../standardized_conv2d_1/kernel`
+# (the TF1 scope names of a second use); big_vision's loader
+# (big_vision/models/bit_paper.py, `maybe_convert_big_transfer_format`) rewrites them too.
+_NUMBERED_CONV = re.compile(r"/standardized_conv2d_\d+/")
+
+
+def canonical_keys(arrays: Mapping[str, np.ndarray], source: str = "<arrays>") -> dict:
+    """The arrays under the official key names: numbered convolution scopes
+    (`standardized_conv2d_3/kernel`) become `standardized_conv2d/kernel`; nothing else changes.
+
+    Raises:
+        CheckpointError: two keys name the same weight after the rewrite.
+    """
+    renamed: dict[str, np.ndarray] = {}
+    origin: dict[str, str] = {}
+    for key, array in arrays.items():
+        name = _NUMBERED_CONV.sub("/standardized_conv2d/", key)
+        if name in renamed:
+            raise CheckpointError(
+                f"Checkpoint {source!r} holds {origin[name]!r} and {key!r}, which name the same "
+                f"weight {name!r}."
+            )
+        renamed[name], origin[name] = array, key
+    return renamed
+
+
+# timm's BiT state dicts (timm/models/resnetv2.py; the Hugging Face Hub's `timm/resnetv2_*_bit`
+# repositories): PyTorch names and OIHW kernels. Stage s, block b is the official block s+1,
+# unit b+1.
+TIMM_TOP = {
+    "stem.conv.weight": ROOT_KERNEL,
+    "norm.weight": f"{FINAL_NORM}/gamma",
+    "norm.bias": f"{FINAL_NORM}/beta",
+    "head.fc.weight": HEAD_KERNEL,
+    "head.fc.bias": HEAD_BIAS,
+}
+TIMM_UNIT = {
+    **{
+        f"{norm}.{param}": f"{part}/group_norm/{name}"
+        for norm, part in (("norm1", "a"), ("norm2", "b"), ("norm3", "c"))
+        for param, name in (("weight", "gamma"), ("bias", "beta"))
+    },
+    "conv1.weight": f"a/{_CONV}",
+    "conv2.weight": f"b/{_CONV}",
+    "conv3.weight": f"c/{_CONV}",
+    "downsample.conv.weight": f"a/proj/{_CONV}",
+}
+_TIMM_UNIT_KEY = re.compile(r"^stages\.(\d+)\.blocks\.(\d+)\.(.+)$")
+_OFFICIAL_UNIT_KEY = re.compile(r"^resnet/block(\d+)/unit(\d+)/(.+)$")
+
+
+def official_key_of_timm(key: str) -> str | None:
+    """The official key of a timm BiT tensor name, or None for a name BiT has no weight for."""
+    if key in TIMM_TOP:
+        return TIMM_TOP[key]
+    match = _TIMM_UNIT_KEY.match(key)
+    if match and match[3] in TIMM_UNIT:
+        return f"{unit_prefix(int(match[1]) + 1, int(match[2]) + 1)}/{TIMM_UNIT[match[3]]}"
+    return None
+
+
+def timm_key_of_official(key: str) -> str:
+    """timm's tensor name of an official key."""
+    top = {official: timm for timm, official in TIMM_TOP.items()}
+    if key in top:
+        return top[key]
+    match = _OFFICIAL_UNIT_KEY.match(key)
+    unit = {official: timm for timm, official in TIMM_UNIT.items()}
+    if not match or match[3] not in unit:
+        raise ValueError(f"{key!r} is not an official BiT key.")
+    return f"stages.{int(match[1]) - 1}.blocks.{int(match[2]) - 1}.{unit[match[3]]}"
+
+
+def from_timm(tensors: Mapping[str, np.ndarray], source: str = "<tensors>") -> dict:
+    """timm's BiT tensors as official-layout arrays (kernels OIHW -> HWIO).
+
+    Raises:
+        CheckpointError: names that are not those of a timm BiT (all of them listed).
+    """
+    unknown = [key for key in tensors if official_key_of_timm(key) is None]
+    if unknown:
+        raise CheckpointError(
+            f"{source!r} is not a timm BiT state dict: {len(unknown)} tensor(s) with names a "
+            f"BiT has no weight for: {', '.join(sorted(unknown)[:10])}"
+            + (" ..." if len(unknown) > 10 else "")
+        )
+    arrays = {}
+    for key, tensor in tensors.items():
+        array = np.asarray(tensor)
+        arrays[official_key_of_timm(key)] = (
+            np.ascontiguousarray(array.transpose(2, 3, 1, 0)) if array.ndim == 4 else array
+        )
+    return arrays
+
+
+def to_timm(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Official-layout arrays as timm's BiT tensors (kernels HWIO -> OIHW)."""
+    return {
+        timm_key_of_official(key): (
+            np.ascontiguousarray(array.transpose(3, 2, 0, 1)) if array.ndim == 4 else array
+        )
+        for key, array in arrays.items()
+    }

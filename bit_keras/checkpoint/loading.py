@@ -40,7 +40,8 @@ def load_official_weights(
         FileNotFoundError: `path` does not exist.
     """
     path = os.fspath(path)
-    load_official_arrays(model, read_npz(path), strict=strict, source=path)
+    arrays = layout.canonical_keys(read_npz(path), path)
+    load_official_arrays(model, arrays, strict=strict, source=path)
 
 
 def load_official_arrays(

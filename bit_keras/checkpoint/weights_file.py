@@ -22,7 +22,10 @@ from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
 from bit_keras.models import BiTResNetV2, register_weights_format
 
 # The suffixes of the files this module reads.
-SUFFIXES = (".npz", ".keras", ".weights.h5")
+SUFFIXES = (".npz", ".keras", ".weights.h5", ".safetensors")
+# The file a folder in the layout of timm's Hugging Face Hub repositories holds the weights in.
+SAFETENSORS_FILE = "model.safetensors"
+PICKLE_FILES = ("pytorch_model.bin", ".bin", ".pth", ".pt")
 # Keras 3 names the groups of a `.weights.h5` file by layer class, not by layer name: a
 # BiT's one Dense layer, its head, is stored under this group.
 _H5_HEAD_KERNEL = "layers/dense/vars/0"
@@ -34,7 +37,9 @@ def read_official_arrays(
     """Reads any weights file bit_keras knows into official-layout arrays.
 
     Args:
-        path: An `.npz`, `.keras` or `.weights.h5` file.
+        path: An `.npz` (the official layout; numbered `standardized_conv2d_N` scopes are
+            read as the published files use them), a `.keras` or `.weights.h5` file, or timm's
+            `model.safetensors` (or a folder holding one, as timm's Hub repositories do).
         like: A BiT built by bit_keras of the architecture the file is meant for; a
             `.weights.h5` file (which does not say its architecture) is read through a model
             of `like`'s depth and width with the file's own head (None: refused).
@@ -45,10 +50,29 @@ def read_official_arrays(
         FileNotFoundError: no file at `path`.
     """
     path = os.fspath(path)
+    if path.endswith(PICKLE_FILES):
+        raise CheckpointError(
+            f"{path!r} is a pickled PyTorch file, which bit_keras never loads (unpickling runs "
+            f"code): use the repository's {SAFETENSORS_FILE} instead."
+        )
+    if os.path.isdir(path):
+        inside = os.path.join(path, SAFETENSORS_FILE)
+        if not os.path.isfile(inside):
+            raise CheckpointError(
+                f"Folder {path!r} holds no {SAFETENSORS_FILE} (timm's Hub layout)"
+                + (
+                    "; its pytorch_model.bin is pickled and never loaded."
+                    if os.path.isfile(os.path.join(path, "pytorch_model.bin"))
+                    else "."
+                )
+            )
+        path = inside
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No weights file at {path!r}.")
     if path.endswith(".npz"):
-        return read_npz(path)
+        return layout.canonical_keys(read_npz(path), path)
+    if path.endswith(".safetensors"):
+        return layout.from_timm(_read_safetensors(path), path)
     if path.endswith(".keras"):
         try:
             model = keras.saving.load_model(path, compile=False)
@@ -137,6 +161,23 @@ def save_official_weights(model: keras.Model, path: str | os.PathLike) -> dict[s
     layout.infer_architecture({key: a.shape for key, a in arrays.items()})  # self-check
     write_npz(path, arrays)
     return {key: array.shape for key, array in arrays.items()}
+
+
+def _read_safetensors(path: str) -> dict[str, np.ndarray]:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        tensors = load_file(path)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(
+            f"{path!r} is not a readable .safetensors file (truncated, corrupt or another "
+            f"format): {e}"
+        ) from e
+    wrong = [f"{k} ({t.dtype})" for k, t in tensors.items() if t.dtype != np.float32]
+    if wrong:
+        raise CheckpointError(f"{path!r}: expected float32 tensors, found {', '.join(wrong[:5])}")
+    return tensors
 
 
 def _arrays_of(model: keras.Model, path: str) -> dict[str, np.ndarray]:

@@ -9,7 +9,7 @@ import keras
 
 from bit_keras.checkpoint.layout import infer_architecture
 from bit_keras.checkpoint.loading import load_official_arrays
-from bit_keras.checkpoint.npz_file import read_npz
+from bit_keras.checkpoint.weights_file import read_official_arrays
 from bit_keras.models import BiTResNetV2
 
 
@@ -25,13 +25,15 @@ def model_from_checkpoint(
     strict: bool = True,
     name: str | None = None,
 ) -> keras.Model:
-    """Builds the BiT ResNet-v2 an official `.npz` checkpoint describes, and loads it.
+    """Builds the BiT ResNet-v2 a weights file describes, and loads it.
 
-    The depth (units per block), width factor and head size are read off the checkpoint's
-    keys and shapes, so any file in the official layout works, published or not.
+    The depth (units per block), width factor and head size are read off the file's keys and
+    shapes, so any file in a known layout works, published or not.
 
     Args:
-        path: Path of the `.npz` checkpoint.
+        path: An official-layout `.npz`; timm's `model.safetensors` or a folder holding one
+            (timm's Hugging Face Hub layout; PyTorch's pickled `pytorch_model.bin` is refused);
+            or a `.keras` model of a BiT.
         include_top: Whether to include the classification head.
         input_tensor: Optional Keras tensor to use as the input.
         input_shape: Shape without the batch axis; defaults to `(None, None, 3)`.
@@ -49,10 +51,14 @@ def model_from_checkpoint(
     """
     path = os.fspath(path)
     if name is None:
-        stem = os.path.basename(path).removesuffix(".npz")
+        stem = os.path.basename(os.path.normpath(path))
+        if stem == "model.safetensors":  # timm's Hub layout: the folder names the model
+            stem = os.path.basename(os.path.dirname(os.path.abspath(path)))
+        for suffix in (".npz", ".safetensors", ".keras"):
+            stem = stem.removesuffix(suffix)
         name = "".join(c if c.isalnum() else "_" for c in stem).lower()
     return model_from_arrays(
-        read_npz(path),
+        read_official_arrays(path, like=None),
         source=path,
         include_top=include_top,
         input_tensor=input_tensor,

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import keras
 
 from bit_keras.checkpoint.fetch import BIT_MODELS_URL, fetch_checkpoint
+from bit_keras.checkpoint.weights_file import SAFETENSORS_FILE
 from bit_keras.checkpoint.weights_file import SUFFIXES as WEIGHTS_SUFFIXES
 from bit_keras.models import BiTResNetV2
 from bit_keras.models.architectures import (
@@ -270,7 +271,7 @@ def check_weights(name: str, weights) -> PretrainedModel | Architecture:
     if weights is None:
         return spec
     if _existing_file(weights):
-        if not os.fspath(weights).endswith(WEIGHTS_SUFFIXES):
+        if os.path.isfile(weights) and not os.fspath(weights).endswith(WEIGHTS_SUFFIXES):
             raise ValueError(
                 f"Weights files must end in one of {', '.join(WEIGHTS_SUFFIXES)} (an "
                 "official-layout .npz, a Keras model or Keras weights). Received: "
@@ -385,7 +386,10 @@ def _entry(source) -> PretrainedModel | None:
 
 
 def _existing_file(source) -> bool:
-    return isinstance(source, (str, os.PathLike)) and os.path.isfile(source)
+    # A weights file, or a folder in timm's Hub layout (its model.safetensors).
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    return os.path.isfile(source) or os.path.isfile(os.path.join(source, SAFETENSORS_FILE))
 
 
 def _weights_path(source, info: PretrainedModel | None) -> str:

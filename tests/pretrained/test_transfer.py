@@ -84,10 +84,14 @@ def test_a_body_that_does_not_fit_is_one_error_naming_what_differs(trained):
 
 
 def test_unknown_suffix_and_broken_files(tmp_path):
-    other = tmp_path / "model.safetensors"
+    other = tmp_path / "model.onnx"
     other.write_bytes(b"x")
     with pytest.raises(ValueError, match=r"must end in one of \.npz, \.keras, \.weights\.h5"):
         bit_keras.create_model("R14x1", weights=str(other))
+    truncated = tmp_path / "model.safetensors"
+    truncated.write_bytes(b"x")
+    with pytest.raises(CheckpointError, match=r"not a readable \.safetensors file"):
+        bit_keras.create_model("R14x1", weights=str(truncated))
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a zip")
     with pytest.raises(CheckpointError, match=r"not a readable \.keras model"):
