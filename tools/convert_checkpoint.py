@@ -13,6 +13,10 @@ Example (runs offline on the small checkpoint in the official layout, random wei
 
     python tools/convert_checkpoint.py --checkpoint=BiT-M-R50x1 --output=bit_m_r50x1.keras
 
+To timm's layout (a folder to upload to the Hugging Face Hub, or to hand to timm):
+    python tools/convert_checkpoint.py --checkpoint=/tmp/bit_digits/model.keras \
+        --output=/tmp/bit_digits_timm --format=timm
+
 A model you trained, to the official layout:
     python tools/convert_checkpoint.py --checkpoint=/tmp/bit_digits/model.keras \
         --output=/tmp/bit_digits.npz
@@ -33,6 +37,13 @@ _CHECKPOINT = flags.DEFINE_string(
 _OUTPUT = flags.DEFINE_string(
     "output", None, "File to write, ending in .keras, .weights.h5 or .npz (official layout)."
 )
+_FORMAT = flags.DEFINE_enum(
+    "format",
+    "auto",
+    ["auto", "timm"],
+    "`auto`: by --output's suffix; `timm`: --output is a folder in timm's Hugging Face Hub "
+    "layout (model.safetensors, config.json).",
+)
 _MODEL = flags.DEFINE_string(
     "model", None, "Architecture of a .weights.h5 --checkpoint (R50x1, ...)."
 )
@@ -52,6 +63,7 @@ def main(argv: list[str]) -> None:
             include_top=_INCLUDE_TOP.value,
             overwrite=_OVERWRITE.value,
             model=_MODEL.value,
+            format=_FORMAT.value,
         )
     except (ValueError, OSError) as e:
         sys.exit(f"convert_checkpoint: error: {e}")

@@ -21,6 +21,7 @@ from bit_keras.checkpoint.weights_file import (
     load_weights,
     read_official_arrays,
     save_official_weights,
+    save_timm_weights,
 )
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "read_npz",
     "read_official_arrays",
     "save_official_weights",
+    "save_timm_weights",
     "write_npz",
 ]

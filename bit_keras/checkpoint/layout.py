@@ -230,6 +230,17 @@ _TIMM_UNIT_KEY = re.compile(r"^stages\.(\d+)\.blocks\.(\d+)\.(.+)$")
 _OFFICIAL_UNIT_KEY = re.compile(r"^resnet/block(\d+)/unit(\d+)/(.+)$")
 
 
+def final_features(width_factor: int) -> int:
+    """Channels of the pre-logits: block 4's units output 4 x 512 x width."""
+    return 4 * 512 * width_factor
+
+
+def timm_architecture(block_units: tuple[int, ...], width_factor: int) -> str:
+    """timm's model name of a BiT (`resnetv2_50x1_bit`; other depths by the same rule)."""
+    depth = 2 + 3 * sum(block_units)
+    return f"resnetv2_{depth}x{width_factor}_bit"
+
+
 def official_key_of_timm(key: str) -> str | None:
     """The official key of a timm BiT tensor name, or None for a name BiT has no weight for."""
     if key in TIMM_TOP:

@@ -11,11 +11,13 @@ as BiT transfers.
 
 from __future__ import annotations
 
+import json
 import os
 
 import keras
 import numpy as np
 
+from bit_keras.atomic_write import save_directory_atomically
 from bit_keras.checkpoint import layout
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
@@ -148,6 +150,84 @@ def save_official_weights(model: keras.Model, path: str | os.PathLike) -> dict[s
             would be lost), or a value is not finite; nothing is written then.
         ValueError: `model` is not a BiT built by bit_keras, or `path` does not end in `.npz`.
     """
+    arrays = _all_official_arrays(model)
+    write_npz(path, arrays)
+    return {key: array.shape for key, array in arrays.items()}
+
+
+def save_timm_weights(
+    model: keras.Model,
+    folder: str | os.PathLike,
+    *,
+    resolution: int = 224,
+    overwrite: bool = False,
+) -> str:
+    """Writes a bit_keras BiT in timm's Hugging Face Hub layout: a folder of
+    `model.safetensors` (timm's tensor names, OIHW kernels) and timm's `config.json`.
+
+    `timm.create_model(architecture, pretrained=True, pretrained_cfg_overlay={"file":
+    FOLDER/model.safetensors})` loads it strictly; for the six published architectures the
+    config names timm's model (`resnetv2_50x1_bit`, ...). The folder is written under a
+    temporary name and renamed when complete.
+
+    Args:
+        model: A BiT built by bit_keras (a headless one writes no head, `num_classes` 0).
+        folder: The folder to write.
+        resolution: The input size the config records (`input_size`, timm's default crop).
+        overwrite: Replace an existing folder.
+
+    Returns:
+        The path of the written `model.safetensors`.
+
+    Raises:
+        CheckpointError: a weight with no place in the layout, or a value that is not
+            finite; nothing is written.
+        FileExistsError: `folder` exists and `overwrite` is False.
+    """
+    from safetensors.numpy import save_file
+
+    arrays = _all_official_arrays(model)
+    for key, array in arrays.items():
+        if not np.isfinite(array).all():
+            raise CheckpointError(f"Not writing {os.fspath(folder)!r}: {key!r} is not finite.")
+    arch = layout.infer_architecture({key: a.shape for key, a in arrays.items()})
+    classes = arch.classes or 0
+    features = layout.final_features(arch.width_factor)
+    config = {
+        "architecture": layout.timm_architecture(arch.block_units, arch.width_factor),
+        "num_classes": classes,
+        "num_features": features,
+        "global_pool": "avg",
+        "model_args": {"in_chans": 3, "num_classes": classes, "global_pool": "avg"},
+        "pretrained_cfg": {
+            "custom_load": False,
+            "input_size": [3, resolution, resolution],
+            "fixed_input_size": False,
+            "interpolation": "bilinear",
+            "crop_pct": 1.0,
+            "crop_mode": "center",
+            "mean": [0.5, 0.5, 0.5],  # BiT's [-1, 1] scaling
+            "std": [0.5, 0.5, 0.5],
+            "num_classes": classes,
+            "pool_size": [max(1, resolution // 32)] * 2,
+            "first_conv": "stem.conv",
+            "classifier": "head.fc",
+        },
+    }
+    tensors = layout.to_timm(arrays)
+
+    def save(tmp: str) -> None:
+        save_file(tensors, os.path.join(tmp, SAFETENSORS_FILE), metadata={"format": "pt"})
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
+            f.write("\n")
+
+    save_directory_atomically(folder, save, overwrite=overwrite)
+    return os.path.join(os.fspath(folder), SAFETENSORS_FILE)
+
+
+def _all_official_arrays(model: keras.Model) -> dict[str, np.ndarray]:
+    # Every weight of the model in the official layout; a weight with no place is refused.
     variables = layout.official_variables(model)
     mapped = {id(variable) for variable in variables.values()}
     unmapped = [w.path for w in model.weights if id(w) not in mapped]
@@ -157,10 +237,7 @@ def save_official_weights(model: keras.Model, path: str | os.PathLike) -> dict[s
             f"{', '.join(unmapped[:10])}{' ...' if len(unmapped) > 10 else ''}. Nothing was "
             "written."
         )
-    arrays = layout.official_arrays(model)
-    layout.infer_architecture({key: a.shape for key, a in arrays.items()})  # self-check
-    write_npz(path, arrays)
-    return {key: array.shape for key, array in arrays.items()}
+    return layout.official_arrays(model)
 
 
 def _read_safetensors(path: str) -> dict[str, np.ndarray]:

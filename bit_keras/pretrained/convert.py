@@ -7,7 +7,7 @@ import os
 import keras
 
 from bit_keras.atomic_write import save_atomically
-from bit_keras.checkpoint import read_official_arrays, save_official_weights
+from bit_keras.checkpoint import read_official_arrays, save_official_weights, save_timm_weights
 from bit_keras.pretrained.from_checkpoint import model_from_arrays, model_from_checkpoint
 from bit_keras.pretrained.registry import checkpoint_path, create_model
 
@@ -21,8 +21,10 @@ def convert_checkpoint(
     include_top: bool = True,
     overwrite: bool = False,
     model: str | None = None,
+    format: str = "auto",
 ) -> keras.Model:
-    """Converts BiT weights to a `.keras` model, a `.weights.h5` file or an official `.npz`.
+    """Converts BiT weights to a `.keras` model, a `.weights.h5` file, an official `.npz`, or
+    timm's Hub layout (`format="timm"`).
 
     The file is written under a temporary name in the output folder and renamed when
     complete, so an interrupted or failed conversion never leaves a half-written file, and
@@ -40,6 +42,9 @@ def convert_checkpoint(
         overwrite: Whether to replace an existing `output`.
         model: The architecture (`R50x1`, ...) of a `.weights.h5` checkpoint; not needed for
             the other formats, which say their architecture.
+        format: `auto` (by `output`'s suffix) or `timm`: `output` is then a folder in timm's
+            Hugging Face Hub layout (`model.safetensors` and timm's `config.json`), which timm
+            loads and `huggingface_hub` uploads as it is.
 
     Returns:
         The converted model.
@@ -49,7 +54,11 @@ def convert_checkpoint(
         FileExistsError: `output` exists and `overwrite` is False.
     """
     output = os.fspath(output)
-    suffix = next((s for s in _SUFFIXES if output.endswith(s)), None)
+    if format not in ("auto", "timm"):
+        raise ValueError(f"`format` must be `auto` or `timm`. Received: format={format!r}")
+    suffix = (
+        "timm" if format == "timm" else next((s for s in _SUFFIXES if output.endswith(s)), None)
+    )
     if suffix is None:
         raise ValueError(
             f"The output must end in .keras, .weights.h5 or .npz. Received: {output!r}"
@@ -62,7 +71,9 @@ def convert_checkpoint(
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"The output folder {folder!r} does not exist.")
     converted = _read(checkpoint, include_top=include_top, architecture=model)
-    if suffix == ".npz":
+    if suffix == "timm":
+        save_timm_weights(converted, output, overwrite=overwrite)
+    elif suffix == ".npz":
         save_official_weights(converted, output)
     else:
         save_atomically(output, converted.save if suffix == ".keras" else converted.save_weights)

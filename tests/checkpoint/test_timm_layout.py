@@ -129,3 +129,53 @@ def test_numbered_keys_stay_strict(official_arrays, tmp_path):
     with pytest.raises(CheckpointError, match=r"52 problem\(s\)(.|\n)*Nothing was loaded"):
         bit_keras.create_model("R14x1", weights=str(tmp_path / "odd.npz"), classes=10)
     assert set(read_npz(FIXTURES / "bit_r14x1_head10_official_layout.npz")) == set(official_arrays)
+
+
+def test_writing_timms_layout_gives_back_timms_own_files(tmp_path):
+    import json
+
+    from bit_keras.checkpoint import save_timm_weights
+
+    model = bit_keras.model_from_checkpoint(TIMM_FOLDER)
+    written = save_timm_weights(model, tmp_path / "out", resolution=64)
+    assert written == str(tmp_path / "out" / "model.safetensors")
+    tensors, theirs = _tensors(), None
+    from safetensors.numpy import load_file
+
+    theirs = load_file(written)
+    assert set(theirs) == set(tensors)  # timm's names
+    for key, tensor in tensors.items():
+        np.testing.assert_array_equal(theirs[key], tensor)  # and values, bit for bit
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    fixture = json.loads((TIMM_FOLDER / "config.json").read_text())
+    for key in ("architecture", "num_classes", "num_features", "global_pool", "model_args"):
+        assert config[key] == fixture[key], key
+    for key in ("input_size", "mean", "std", "crop_pct", "first_conv", "classifier"):
+        assert config["pretrained_cfg"][key] == fixture["pretrained_cfg"][key], key
+    assert config["pretrained_cfg"]["pool_size"] == [2, 2]  # 64 px / 32 (the fixture kept 224's)
+    again = bit_keras.model_from_checkpoint(tmp_path / "out")
+    with np.load(TIMM_IO) as reference:
+        np.testing.assert_array_equal(again(reference["x64"]), model(reference["x64"]))
+    with pytest.raises(FileExistsError):
+        save_timm_weights(model, tmp_path / "out")
+
+
+def test_a_headless_model_and_the_published_names(official_ckpt, tmp_path):
+    from safetensors.numpy import load_file
+
+    from bit_keras.checkpoint import save_timm_weights
+    from bit_keras.pretrained import convert_checkpoint
+
+    convert_checkpoint(official_ckpt, tmp_path / "timm", format="timm")
+    arrays = layout.from_timm(load_file(tmp_path / "timm" / "model.safetensors"))
+    for key, array in read_npz(official_ckpt).items():
+        np.testing.assert_array_equal(arrays[key], array)
+    body = bit_keras.model_from_checkpoint(official_ckpt, include_top=False)
+    save_timm_weights(body, tmp_path / "body")
+    assert not any(
+        k.startswith("head.") for k in load_file(tmp_path / "body" / "model.safetensors")
+    )
+    assert '"num_classes": 0' in (tmp_path / "body" / "config.json").read_text()
+    assert layout.timm_architecture((3, 4, 6, 3), 1) == "resnetv2_50x1_bit"
+    assert layout.timm_architecture((3, 8, 36, 3), 4) == "resnetv2_152x4_bit"
+    assert layout.timm_architecture((3, 4, 23, 3), 3) == "resnetv2_101x3_bit"
