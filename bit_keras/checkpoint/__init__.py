@@ -17,7 +17,8 @@ from bit_keras.checkpoint.layout import (
 from bit_keras.checkpoint.loading import load_official_weights
 from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
 from bit_keras.checkpoint.weights_file import (
-    describe_transfer,
+    LoadedWeights,
+    load_keras_model,
     load_weights,
     read_official_arrays,
     save_official_weights,
@@ -28,9 +29,10 @@ __all__ = [
     "CheckpointArchitecture",
     "CheckpointDownloadError",
     "CheckpointError",
-    "describe_transfer",
+    "LoadedWeights",
     "fetch_checkpoint",
     "infer_architecture",
+    "load_keras_model",
     "load_official_weights",
     "load_weights",
     "official_arrays",

@@ -11,6 +11,7 @@ as BiT transfers.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -76,14 +77,7 @@ def read_official_arrays(
     if path.endswith(".safetensors"):
         return layout.from_timm(_read_safetensors(path), path)
     if path.endswith(".keras"):
-        try:
-            model = keras.saving.load_model(path, compile=False)
-        except Exception as e:  # Keras raises many kinds for a bad file; name the file
-            raise CheckpointError(
-                f"{path!r} is not a readable .keras model ({type(e).__name__}: "
-                f"{str(e).splitlines()[0][:200] if str(e) else ''})."
-            ) from e
-        return _arrays_of(model, path)
+        return layout.official_arrays(load_keras_model(path))
     if path.endswith(".weights.h5"):
         if like is None:
             raise ValueError(f"{path!r} does not say its architecture: name the model it fits.")
@@ -91,47 +85,75 @@ def read_official_arrays(
     raise ValueError(f"Weights files must end in one of {', '.join(SUFFIXES)}. Received: {path!r}")
 
 
-def load_weights(model: keras.Model, path: str | os.PathLike) -> str:
+def load_keras_model(path: str | os.PathLike) -> keras.Model:
+    """A `.keras` file of a BiT built by bit_keras, as it was saved (uncompiled).
+
+    Raises:
+        CheckpointError: the file is not a readable `.keras` model, or not one of a BiT.
+    """
+    path = os.fspath(path)
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as e:  # Keras raises many kinds for a bad file; name the file
+        raise CheckpointError(
+            f"{path!r} is not a readable .keras model ({type(e).__name__}: "
+            f"{str(e).splitlines()[0][:200] if str(e) else ''})."
+        ) from e
+    try:
+        layout.official_variables(model)
+    except ValueError as e:
+        raise CheckpointError(f"{path!r} does not hold a BiT built by bit_keras: {e}") from e
+    return model
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedWeights:
+    """What `load_weights` took from a file.
+
+    Attributes:
+        description: One line, e.g. "the body of X; a new zero-initialised 10-class head (the
+            file has a 1,000-class head)".
+        head_loaded: Whether the model's head holds the file's head (False: the head is new
+            and zero, or the model has none).
+    """
+
+    description: str
+    head_loaded: bool
+
+
+def load_weights(
+    model: keras.Model, path: str | os.PathLike, *, new_head: bool = False
+) -> LoadedWeights:
     """Loads any weights file into `model`: the body strictly, the head when it fits.
 
-    Returns:
-        One line saying what was loaded, e.g. "the body of X; a new zero-initialised 10-class
-        head (the file's head has 1,000 classes)".
+    Args:
+        model: A BiT built by bit_keras.
+        path: Any file `read_official_arrays` reads.
+        new_head: Start a new zero-initialised head even where the file's head fits, as BiT
+            transfers (otherwise only a head of another size is replaced).
 
     Raises:
         CheckpointError: the body does not fit (each problem named; nothing was loaded).
     """
     path = os.fspath(path)
     arrays = read_official_arrays(path, model)
-    load_official_arrays(model, arrays, source=path)
-    return describe_transfer(arrays, model, path)
-
-
-def describe_transfer(
-    arrays: dict[str, np.ndarray], model: keras.Model, path: str, *, new_head: bool = False
-) -> str:
-    """What `load_official_arrays(model, arrays)` took from the file, in one line.
-
-    Args:
-        arrays: The file's arrays, head included where it has one.
-        model: The model loaded.
-        path: The file, for the line.
-        new_head: The head was left out on purpose (BiT's transfer starts a new head).
-    """
+    loaded = {k: v for k, v in arrays.items() if k not in layout.HEAD_KEYS} if new_head else arrays
+    load_official_arrays(model, loaded, source=path)
     head = layout.official_variables(model).get(layout.HEAD_KERNEL)
     if head is None:
-        return f"the body of {path}"
+        return LoadedWeights(f"the body of {path}", head_loaded=False)
     classes = int(head.shape[-1])
     source_classes = (
         int(arrays[layout.HEAD_KERNEL].shape[-1]) if layout.HEAD_KERNEL in arrays else None
     )
     if source_classes == classes and not new_head:
-        return f"the body and the {classes}-class head of {path}"
+        return LoadedWeights(f"the body and the {classes}-class head of {path}", head_loaded=True)
     found = "no head" if source_classes is None else f"a {source_classes:,}-class head"
     why = ", not loaded: BiT transfers with a new head" if source_classes == classes else ""
-    return (
+    return LoadedWeights(
         f"the body of {path}; a new zero-initialised {classes}-class head (the file has "
-        f"{found}{why})"
+        f"{found}{why})",
+        head_loaded=False,
     )
 
 

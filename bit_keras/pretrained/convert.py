@@ -7,7 +7,13 @@ import os
 import keras
 
 from bit_keras.atomic_write import save_atomically
-from bit_keras.checkpoint import read_official_arrays, save_official_weights, save_timm_weights
+from bit_keras.checkpoint import (
+    load_keras_model,
+    official_arrays,
+    read_official_arrays,
+    save_official_weights,
+    save_timm_weights,
+)
 from bit_keras.pretrained.from_checkpoint import model_from_arrays, model_from_checkpoint
 from bit_keras.pretrained.registry import checkpoint_path, create_model
 
@@ -95,8 +101,8 @@ def _read(checkpoint, *, include_top: bool, architecture: str | None) -> keras.M
     if source.endswith(".keras"):
         if not os.path.isfile(source):
             raise ValueError(f"No .keras file at {source!r}.")
-        arrays = read_official_arrays(source, like=None)
+        loaded = load_keras_model(source)
         if include_top:  # the model as it is, with its activation and name
-            return keras.saving.load_model(source, compile=False)
-        return model_from_arrays(arrays, source=source, include_top=False)
+            return loaded
+        return model_from_arrays(official_arrays(loaded), source=source, include_top=False)
     return model_from_checkpoint(checkpoint_path(checkpoint), include_top=include_top)

@@ -24,6 +24,7 @@ from bit_keras.training.recipe import (
     evaluation_data,
     load_data,
     metric_for,
+    training_data,
 )
 
 
@@ -77,22 +78,9 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
     resolved = resolve(config, train_size, source.test_size, source.num_classes, source.image_size)
     schedule = resolved.schedule
 
-    def train_dataset(context, batch_size, start_step):
-        examples = source.train_examples()
-        if few_shot is not None:
-            examples = examples.subset(few_shot)
-        return data.train_dataset(
-            examples,
-            batch_size=batch_size,
-            resize=resolved.resize,
-            crop=resolved.crop,
-            num_classes=resolved.num_classes,
-            mixup_alpha=resolved.mixup_alpha,
-            seed=config.seed,
-            start_step=start_step,
-            random_flip=config.random_flip,
-            input_context=context,
-        )
+    def examples():
+        split = source.train_examples()
+        return split if few_shot is None else split.subset(few_shot)
 
     def optimizer(learning_rate):
         return keras.optimizers.SGD(learning_rate=learning_rate, momentum=hyperrule.MOMENTUM)
@@ -114,7 +102,14 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
             config, resolved.num_classes, resolved.crop, out, new_head=True
         ),
         optimizer=optimizer,
-        train_dataset=train_dataset,
+        train_dataset=training_data(
+            examples,
+            config,
+            resize=resolved.resize,
+            crop=resolved.crop,
+            num_classes=resolved.num_classes,
+            mixup_alpha=resolved.mixup_alpha,
+        ),
         eval_dataset=evaluation_data(source, resolved.crop),
         eval_size=source.test_size,
         metric=metric_for(source.multi_label),

@@ -23,7 +23,6 @@ from bit_keras.checkpoint import save_official_weights
 from bit_keras.checkpoint.layout import official_variables
 from bit_keras.training import losses, upstream
 from bit_keras.training.config import PretrainConfig
-from bit_keras.training.hyperrule import Schedule
 from bit_keras.training.loop import run_recipe
 from bit_keras.training.lr_schedule import BiTLearningRate
 from bit_keras.training.recipe import (
@@ -33,6 +32,7 @@ from bit_keras.training.recipe import (
     evaluation_data,
     load_data,
     metric_for,
+    training_data,
 )
 
 NPZ_FILE = "model.npz"
@@ -70,7 +70,7 @@ def resolve_schedule(config: PretrainConfig, train_size: int) -> tuple[int, int]
     warmup = config.warmup_steps
     if warmup is None:
         warmup = upstream.warmup_steps(config.batch_size, steps)
-    if warmup >= steps and steps > 1:
+    if warmup and warmup >= steps:
         raise ValueError(f"`warmup_steps` ({warmup}) must be fewer than the run's {steps} steps.")
     return steps, warmup
 
@@ -111,22 +111,7 @@ def recipe(config: PretrainConfig, out=print) -> Recipe:
         decays = upstream.paper_schedule(steps, warmup).decay_steps
         shape = f"x0.1 after {list(decays)}"
     else:
-        Schedule(steps, warmup, ())  # checks the numbers as the paper schedule does
         shape = "cosine decay to 0"
-
-    def train_dataset(context, batch_size, start_step):
-        return data.train_dataset(
-            source.train_examples(),
-            batch_size=batch_size,
-            resize=None,  # Inception-style crops
-            crop=crop,
-            num_classes=source.num_classes,
-            mixup_alpha=0.0,
-            seed=config.seed,
-            start_step=start_step,
-            random_flip=config.random_flip,
-            input_context=context,
-        )
 
     def optimizer(learning_rate):
         return keras.optimizers.SGD(learning_rate=learning_rate, momentum=upstream.MOMENTUM)
@@ -171,7 +156,10 @@ def recipe(config: PretrainConfig, out=print) -> Recipe:
             config, source.num_classes, crop, out, new_head=False, head_bias=head_bias
         ),
         optimizer=optimizer,
-        train_dataset=train_dataset,
+        # Inception crops (`resize=None`); no MixUp upstream.
+        train_dataset=training_data(
+            source.train_examples, config, resize=None, crop=crop, num_classes=source.num_classes
+        ),
         eval_dataset=evaluation_data(source, crop, eval_resize),
         eval_size=source.test_size,
         metric=metric_for(source.multi_label),

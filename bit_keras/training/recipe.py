@@ -17,9 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras import data
-from bit_keras.checkpoint import describe_transfer, read_official_arrays
-from bit_keras.checkpoint.layout import HEAD_KERNEL, HEAD_KEYS
-from bit_keras.checkpoint.loading import load_official_arrays
+from bit_keras.checkpoint import load_weights
 from bit_keras.models import layer_names
 from bit_keras.pretrained import check_weights, create_model, weights_path
 from bit_keras.training.config import RunConfig
@@ -98,6 +96,35 @@ def metric_for(multi_label: bool) -> tuple[str, str]:
     return ("test_accuracy", "test accuracy")
 
 
+def training_data(
+    examples: Callable[[], data.Examples],
+    config: RunConfig,
+    *,
+    resize: int | None,
+    crop: int,
+    num_classes: int,
+    mixup_alpha: float = 0.0,
+) -> Callable[[tf.distribute.InputContext | None, int, int], tf.data.Dataset]:
+    """A recipe's `train_dataset`: `data.train_dataset` batches of `examples()` with the run's
+    seed and flips (`resize` None: Inception crops)."""
+
+    def train_dataset(context, batch_size, start_step):
+        return data.train_dataset(
+            examples(),
+            batch_size=batch_size,
+            resize=resize,
+            crop=crop,
+            num_classes=num_classes,
+            mixup_alpha=mixup_alpha,
+            seed=config.seed,
+            start_step=start_step,
+            random_flip=config.random_flip,
+            input_context=context,
+        )
+
+    return train_dataset
+
+
 def evaluation_data(
     source: data.DataSource, crop: int, resize_shorter: int | None = None
 ) -> Callable[[tf.distribute.InputContext | None, int], tf.data.Dataset]:
@@ -173,12 +200,9 @@ def build_model(
     if path is None:
         out("Weights: none (random initialisation).")
     else:
-        arrays = read_official_arrays(path, model)
-        body = {k: v for k, v in arrays.items() if k not in HEAD_KEYS} if new_head else arrays
-        load_official_arrays(model, body, source=path)
-        head = body.get(HEAD_KERNEL)
-        head_is_new = head is None or head.shape[-1] != num_classes
-        out(f"Weights: {describe_transfer(arrays, model, path, new_head=new_head)}.")
+        loaded = load_weights(model, path, new_head=new_head)
+        head_is_new = not loaded.head_loaded
+        out(f"Weights: {loaded.description}.")
     if head_bias and head_is_new:
         bias = model.get_layer(layer_names.HEAD).bias
         bias.assign(np.full(bias.shape, head_bias, np.float32))
