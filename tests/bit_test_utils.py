@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
 import re
@@ -12,6 +13,10 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures" / "bit_official_layout"
 OFFICIAL_CKPT = FIXTURES / "bit_r14x1_head10_official_layout.npz"
 REFERENCE_IO = FIXTURES / "bit_r14x1_head10_reference_io.npz"
+# The same network shape in timm's Hugging Face Hub layout, written by timm, with timm's outputs.
+TIMM_FIXTURES = REPO.parent / "shared" / "fixtures" / "timm_layout"
+TIMM_FOLDER = TIMM_FIXTURES / "bit_r14x1_head10_timm_hf"
+TIMM_IO = TIMM_FIXTURES / "bit_r14x1_head10_timm_reference_io.npz"
 # The fixture network: one unit per block, width 1, a 10-class head.
 FIXTURE_BLOCK_UNITS = (1, 1, 1, 1)
 FIXTURE_CLASSES = 10
@@ -50,3 +55,38 @@ def run_python(args: list[str], *, cwd=REPO, timeout: int = 300) -> subprocess.C
 
 def ceil_div(n: int, d: int) -> int:
     return -(-n // d)
+
+
+def lay_out_hub_cache(
+    cache: pathlib.Path,
+    repo_id: str,
+    files: dict[str, bytes],
+    *,
+    revision: str = "main",
+) -> pathlib.Path:
+    """Puts a Hub repository's files into a Hugging Face cache as huggingface_hub lays it out:
+    `models--ORG--NAME/blobs/` named by the Hub's hashes (SHA-256 for `.safetensors`, as Git
+    LFS holds them; Git's blob SHA-1 for the rest), `snapshots/<commit>/` linking to them and
+    `refs/<revision>` naming the commit. Returns the snapshot folder."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    commit = hashlib.sha1(f"{repo_id}@{revision}".encode()).hexdigest()
+    snapshot = repo / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    (repo / "blobs").mkdir(exist_ok=True)
+    for name, content in files.items():
+        if name.endswith(".safetensors"):
+            etag = hashlib.sha256(content).hexdigest()
+        else:
+            etag = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+        (repo / "blobs" / etag).write_bytes(content)
+        (snapshot / name).symlink_to(os.path.join("..", "..", "blobs", etag))
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / revision).write_text(commit)
+    return snapshot
+
+
+def timm_fixture_files() -> dict[str, bytes]:
+    """The timm fixture's files, as a Hub repository of it would hold them."""
+    return {
+        name: (TIMM_FOLDER / name).read_bytes() for name in ("model.safetensors", "config.json")
+    }

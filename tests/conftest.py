@@ -74,3 +74,16 @@ def mixed_float16():
         yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+@pytest.fixture
+def offline_hub(tmp_path, monkeypatch) -> pathlib.Path:
+    """An empty Hugging Face cache, used as with `HF_HUB_OFFLINE=1` (huggingface_hub reads
+    its settings once, at import): no network; `lay_out_hub_cache` fills it."""
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hf_cache"
+    cache.mkdir()
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    return cache

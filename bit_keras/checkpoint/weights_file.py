@@ -1,9 +1,10 @@
 """Every weights file bit_keras reads, as official-layout arrays: transfer from any BiT.
 
-A BiT trained anywhere reaches bit_keras as one of three files: an official-layout `.npz`
-(published, or written by bit_keras or another implementation), a Keras `.keras` model (a
-run's `model.keras`) or a Keras `.weights.h5` file. All three are read into the official
-layout (`layout.official_arrays`) and loaded by the one strict loader
+A BiT trained anywhere reaches bit_keras as one of four files: an official-layout `.npz`
+(published, or written by bit_keras or another implementation), timm's `model.safetensors`
+(a folder or an `hf-hub:` repository in timm's Hub layout), a Keras `.keras` model (a run's
+`model.keras`) or a Keras `.weights.h5` file. All are read into the official layout
+(`layout.official_arrays`) and loaded by the one strict loader
 (`loading.load_official_arrays`): the body must fit the model exactly (every problem named,
 nothing half-loaded); a head of another size is replaced by a new zero-initialised head,
 as BiT transfers.
@@ -11,6 +12,7 @@ as BiT transfers.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -20,14 +22,20 @@ import numpy as np
 
 from bit_keras.atomic_write import save_directory_atomically
 from bit_keras.checkpoint import layout
+from bit_keras.checkpoint.fetch import CheckpointDownloadError
+from bit_keras.checkpoint.hub import (
+    CONFIG_FILE,
+    SAFETENSORS_FILE,
+    download_from_hub,
+    is_hub_name,
+    parse_hub_name,
+)
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
 from bit_keras.models import BiTResNetV2, register_weights_format
 
 # The suffixes of the files this module reads.
 SUFFIXES = (".npz", ".keras", ".weights.h5", ".safetensors")
-# The file a folder in the layout of timm's Hugging Face Hub repositories holds the weights in.
-SAFETENSORS_FILE = "model.safetensors"
 PICKLE_FILES = ("pytorch_model.bin", ".bin", ".pth", ".pt")
 # Keras 3 names the groups of a `.weights.h5` file by layer class, not by layer name: a
 # BiT's one Dense layer, its head, is stored under this group.
@@ -41,8 +49,9 @@ def read_official_arrays(
 
     Args:
         path: An `.npz` (the official layout; numbered `standardized_conv2d_N` scopes are
-            read as the published files use them), a `.keras` or `.weights.h5` file, or timm's
-            `model.safetensors` (or a folder holding one, as timm's Hub repositories do).
+            read as the published files use them), a `.keras` or `.weights.h5` file, timm's
+            `model.safetensors` (or a folder holding one, as timm's Hub repositories do), or
+            an `hf-hub:ORG/NAME[@REVISION]` name (`local_weights_file`).
         like: A BiT built by bit_keras of the architecture the file is meant for; a
             `.weights.h5` file (which does not say its architecture) is read through a model
             of `like`'s depth and width with the file's own head (None: refused).
@@ -52,24 +61,12 @@ def read_official_arrays(
         ValueError: another suffix.
         FileNotFoundError: no file at `path`.
     """
-    path = os.fspath(path)
+    path = local_weights_file(path)
     if path.endswith(PICKLE_FILES):
         raise CheckpointError(
             f"{path!r} is a pickled PyTorch file, which bit_keras never loads (unpickling runs "
             f"code): use the repository's {SAFETENSORS_FILE} instead."
         )
-    if os.path.isdir(path):
-        inside = os.path.join(path, SAFETENSORS_FILE)
-        if not os.path.isfile(inside):
-            raise CheckpointError(
-                f"Folder {path!r} holds no {SAFETENSORS_FILE} (timm's Hub layout)"
-                + (
-                    "; its pytorch_model.bin is pickled and never loaded."
-                    if os.path.isfile(os.path.join(path, "pytorch_model.bin"))
-                    else "."
-                )
-            )
-        path = inside
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No weights file at {path!r}.")
     if path.endswith(".npz"):
@@ -83,6 +80,57 @@ def read_official_arrays(
             raise ValueError(f"{path!r} does not say its architecture: name the model it fits.")
         return _arrays_of(_read_weights_h5(path, like), path)
     raise ValueError(f"Weights files must end in one of {', '.join(SUFFIXES)}. Received: {path!r}")
+
+
+def local_weights_file(source: str | os.PathLike) -> str:
+    """The local file a weights source names.
+
+    An `hf-hub:ORG/NAME[@REVISION]` name is downloaded (its `model.safetensors`, with timm's
+    `config.json` beside it where the repository has one) into the Hugging Face cache once; a
+    folder in timm's Hub layout gives its `model.safetensors`; any other path is returned as
+    it is, existing or not.
+
+    Raises:
+        CheckpointError: a folder without `model.safetensors`, or a Hub file that does not
+            match the Hub's hash of it.
+        CheckpointDownloadError: a Hub file not cached that cannot be downloaded.
+    """
+    if is_hub_name(source):
+        name = parse_hub_name(source)
+        path = download_from_hub(name, SAFETENSORS_FILE)
+        # timm's config beside the weights, as in a folder (its input size); anyone's
+        # repository in timm's layout may hold the weights alone.
+        with contextlib.suppress(CheckpointDownloadError):
+            download_from_hub(name, CONFIG_FILE)
+        return path
+    path = os.fspath(source)
+    if os.path.isdir(path):
+        inside = os.path.join(path, SAFETENSORS_FILE)
+        if not os.path.isfile(inside):
+            raise CheckpointError(
+                f"Folder {path!r} holds no {SAFETENSORS_FILE} (timm's Hub layout)"
+                + (
+                    "; its pytorch_model.bin is pickled and never loaded."
+                    if os.path.isfile(os.path.join(path, "pytorch_model.bin"))
+                    else "."
+                )
+            )
+        return inside
+    return path
+
+
+def timm_input_size(path: str | os.PathLike) -> int | None:
+    """The square input size timm's `config.json` beside a `model.safetensors` records
+    (`pretrained_cfg.input_size`), or None where there is no such config."""
+    config_path = os.path.join(os.path.dirname(os.path.abspath(path)), CONFIG_FILE)
+    if not os.fspath(path).endswith(".safetensors") or not os.path.isfile(config_path):
+        return None
+    try:
+        with open(config_path) as f:
+            size = json.load(f)["pretrained_cfg"]["input_size"]
+        return int(size[-1])
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None  # not timm's config: no size to take from it
 
 
 def load_keras_model(path: str | os.PathLike) -> keras.Model:

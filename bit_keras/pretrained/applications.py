@@ -22,15 +22,16 @@ from bit_keras.pretrained.registry import PRETRAINED, create_model
 _DOC = """Instantiates {name}: {description}.
 
     Big Transfer (BiT): https://arxiv.org/abs/1912.11370. Weights: {origin}
-    ({params} parameters with the head). Trained and evaluated at {resolution}x{resolution} px;
-    the model takes any size.
+    ({params} parameters with the head){mirror}. Trained and evaluated at
+    {resolution}x{resolution} px; the model takes any size.
 
     Args:
         include_top: Whether to include the classification head.
         weights: {tag!r} (default) for the official checkpoint, downloaded once into the
-            Keras cache; `None` for random initialisation; or the path of a weights file of a
-            BiT of this architecture: an official-layout `.npz`, a `.keras` model (a run's
-            `model.keras`) or a `.weights.h5` file, with any head.
+            Keras cache (see `bit_keras.pretrained.fetch`); `None` for random initialisation;
+            an `hf-hub:ORG/NAME` repository in timm's layout; or the path of a weights file of
+            a BiT of this architecture: an official-layout `.npz`, timm's `model.safetensors`,
+            a `.keras` model (a run's `model.keras`) or a `.weights.h5` file, with any head.
         input_tensor: Optional Keras tensor to use as the model's input.
         input_shape: Shape without the batch axis; defaults to `(None, None, 3)`, any size.
         pooling: With `include_top=False`: `None` (4D features), `"avg"` or `"max"`.
@@ -93,6 +94,7 @@ def _application(official_name: str) -> Callable[..., keras.Model]:
         name=info.name,
         description=info.description,
         origin=info.origin,
+        mirror=f"; timm's copy: {info.hub_name}" if info.hub_name else "",
         tag=info.weights,
         classes=f"{info.classes:,}",
         params=f"{info.params:,}",
@@ -121,6 +123,8 @@ BiT_M_R152x4 = _application("BiT-M-R152x4")
 BiT_M_R152x4_ILSVRC2012 = _application("BiT-M-R152x4-ILSVRC2012")
 BiT_R50x1_distilled_224 = _application("BiT-R50x1-distilled-224")
 BiT_R50x1_distilled_160 = _application("BiT-R50x1-distilled-160")
+BiT_R152x2_teacher_224 = _application("BiT-R152x2-teacher-224")
+BiT_R152x2_teacher_384 = _application("BiT-R152x2-teacher-384")
 
 __all__ = [
     "BiT_M_R50x1",
@@ -137,6 +141,8 @@ __all__ = [
     "BiT_M_R152x4_ILSVRC2012",
     "BiT_R50x1_distilled_160",
     "BiT_R50x1_distilled_224",
+    "BiT_R152x2_teacher_224",
+    "BiT_R152x2_teacher_384",
     "BiT_S_R50x1",
     "BiT_S_R50x3",
     "BiT_S_R101x1",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import keras
 
+from bit_keras.checkpoint.hub import is_hub_name, parse_hub_name
 from bit_keras.checkpoint.layout import infer_architecture
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.weights_file import read_official_arrays
@@ -33,7 +34,9 @@ def model_from_checkpoint(
     Args:
         path: An official-layout `.npz`; timm's `model.safetensors` or a folder holding one
             (timm's Hugging Face Hub layout; PyTorch's pickled `pytorch_model.bin` is refused);
-            or a `.keras` model of a BiT.
+            a Hub repository in that layout, `hf-hub:ORG/NAME[@REVISION]` (downloaded into
+            the Hugging Face cache once, see `bit_keras.checkpoint.hub`); or a `.keras` model
+            of a BiT.
         include_top: Whether to include the classification head.
         input_tensor: Optional Keras tensor to use as the input.
         input_shape: Shape without the batch axis; defaults to `(None, None, 3)`.
@@ -41,7 +44,8 @@ def model_from_checkpoint(
         classes: Head size; defaults to the checkpoint's (an error if it has no head).
         classifier_activation: Activation of the head; `None` returns logits.
         strict: See `bit_keras.checkpoint.load_official_weights`.
-        name: Keras name of the model; defaults to the file's name in snake case.
+        name: Keras name of the model; defaults to the file's (or the repository's) name in
+            snake case.
 
     Returns:
         A functional `keras.Model` holding the checkpoint's weights.
@@ -49,7 +53,9 @@ def model_from_checkpoint(
     Raises:
         CheckpointError: the file is unreadable or not in the official layout.
     """
-    path = os.fspath(path)
+    path = str(path) if is_hub_name(path) else os.fspath(path)
+    if name is None and is_hub_name(path):  # the repository's name
+        name = "".join(c if c.isalnum() else "_" for c in parse_hub_name(path).name).lower()
     if name is None:
         stem = os.path.basename(os.path.normpath(path))
         if stem == "model.safetensors":  # timm's Hub layout: the folder names the model

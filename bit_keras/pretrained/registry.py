@@ -1,9 +1,14 @@
 """The published BiT weights by their official names, and building models from them.
 
 An entry joins an architecture (`bit_keras.models.architectures`) to a weight set: its tag,
-the URL of its official `.npz` file, its head size, the resolution it was trained and
-evaluated at, and its parameter count. `create_model` builds any entry, or any bare
-architecture (`R50x1`, `R14x1`) with no weights or with a weights file.
+the URL of its official `.npz` file, timm's mirror of it on the Hugging Face Hub where there
+is one, its head size, the resolution it was trained and evaluated at, and its parameter
+count. `create_model` builds any entry, or any bare architecture (`R50x1`, `R14x1`) with no
+weights or with weights from a file or the Hub.
+
+A published name downloads from the official bucket into the Keras cache once; when that
+fails, from timm's Hub mirror into the Hugging Face cache, saying so. `$BIT_KERAS_WEIGHTS_SOURCE`
+(`auto`, `bucket` or `hub`) or `fetch(..., source=)` chooses.
 """
 
 from __future__ import annotations
@@ -11,14 +16,22 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import logging
 import os
 from collections.abc import Sequence
 
 import keras
 
-from bit_keras.checkpoint.fetch import BIT_MODELS_URL, fetch_checkpoint
-from bit_keras.checkpoint.weights_file import SAFETENSORS_FILE
+from bit_keras.checkpoint.fetch import BIT_MODELS_URL, CheckpointDownloadError, fetch_checkpoint
+from bit_keras.checkpoint.hub import (
+    HUB_PREFIX,
+    SAFETENSORS_FILE,
+    download_from_hub,
+    is_hub_name,
+    parse_hub_name,
+)
 from bit_keras.checkpoint.weights_file import SUFFIXES as WEIGHTS_SUFFIXES
+from bit_keras.checkpoint.weights_file import local_weights_file, timm_input_size
 from bit_keras.models import BiTResNetV2
 from bit_keras.models.architectures import (
     ARCHITECTURES,
@@ -27,9 +40,16 @@ from bit_keras.models.architectures import (
     is_architecture_name,
 )
 from bit_keras.predictions import IMAGENET1K_CLASSES, IMAGENET21K_CLASSES
+from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
+
+logger = logging.getLogger(__name__)
 
 # The `weights=` value that loads an entry's own checkpoint, whatever its tag.
 DEFAULT_WEIGHTS = "default"
+# Where a published name's file comes from: the official bucket, falling back to timm's Hub
+# mirror (`auto`), or only one of them. The environment variable sets the default.
+WEIGHTS_SOURCES = ("auto", "bucket", "hub")
+WEIGHTS_SOURCE_ENV = "BIT_KERAS_WEIGHTS_SOURCE"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +66,9 @@ class PretrainedModel:
         resolution: Square input size the weights were trained (upstream) or fine-tuned and
             evaluated at; predictions and exports default to it.
         params: Parameter count of the model with its head.
+        hub_id: timm's copy of the same weights on the Hugging Face Hub
+            (`timm/resnetv2_50x1_bit.goog_in21k`), None where timm has none (BiT-S, the
+            160 px student).
     """
 
     name: str
@@ -56,6 +79,12 @@ class PretrainedModel:
     description: str
     resolution: int
     params: int
+    hub_id: str | None = None
+
+    @property
+    def hub_name(self) -> str | None:
+        """`hf-hub:` + `hub_id`, as `weights=` and the programs take it; None without one."""
+        return f"{HUB_PREFIX}{self.hub_id}" if self.hub_id else None
 
     @property
     def fname(self) -> str:
@@ -88,6 +117,19 @@ UPSTREAM_RESOLUTION = 224
 ILSVRC2012_RESOLUTION = {"R152x4": 480}
 ILSVRC2012_DEFAULT_RESOLUTION = 448
 DISTILLED_RESOLUTIONS = (224, 160)
+# The two teachers the students were distilled from: BiT-M-R152x2 fine-tuned on ILSVRC-2012
+# with Inception crops at 224 px and with resized crops at 384 px (big_vision,
+# configs/proj/distill/common.py: 'BiT-M R152x2 imagenet2012 ic224' and 'rc384').
+TEACHER_RESOLUTIONS = (224, 384)
+# timm's copies on the Hugging Face Hub (timm/models/resnetv2.py, `default_cfgs`): timm's
+# architecture name, then the weight tag, by registry tag.
+_TIMM_TAGS = {
+    "bit-m": "goog_in21k",
+    "bit-m-ilsvrc2012": "goog_in21k_ft_in1k",
+    "distilled-224": "goog_distilled_in1k",
+    "teacher-224": "goog_teacher_in21k_ft_in1k",
+    "teacher-384": "goog_teacher_in21k_ft_in1k_384",
+}
 # For a checkpoint the registry does not know: the input size of keras.applications' ResNets.
 FALLBACK_RESOLUTION = 224
 
@@ -131,6 +173,7 @@ def _published() -> dict[str, PretrainedModel]:
                 description=description,
                 resolution=resolution,
                 params=params,
+                hub_id=_timm_hub_id(arch, tag),
             )
     # Students distilled from BiT-M-R152x2 on ILSVRC-2012 (Beyer et al., arXiv 2106.05237).
     for resolution in DISTILLED_RESOLUTIONS:
@@ -146,8 +189,30 @@ def _published() -> dict[str, PretrainedModel]:
             ),
             resolution=resolution,
             params=_PARAMS["R50x1"][0],
+            hub_id=_timm_hub_id("R50x1", f"distilled-{resolution}"),
+        )
+    for resolution in TEACHER_RESOLUTIONS:
+        name = f"BiT-R152x2-teacher-{resolution}"
+        models[name] = PretrainedModel(
+            name=name,
+            architecture="R152x2",
+            weights=f"teacher-{resolution}",
+            classes=IMAGENET1K_CLASSES,
+            origin=f"{BIT_MODELS_URL}distill/R152x2_T_{resolution}.npz",
+            description=(
+                f"BiT-M-R152x2 fine-tuned on ILSVRC-2012 at {resolution}x{resolution} px, the "
+                "teacher of the distilled R50x1"
+            ),
+            resolution=resolution,
+            params=_PARAMS["R152x2"][0],
+            hub_id=_timm_hub_id("R152x2", f"teacher-{resolution}"),
         )
     return models
+
+
+def _timm_hub_id(arch: str, tag: str) -> str | None:
+    timm_tag = _TIMM_TAGS.get(tag)
+    return f"timm/resnetv2_{arch[1:]}_bit.{timm_tag}" if timm_tag else None
 
 
 PRETRAINED: dict[str, PretrainedModel] = _published()
@@ -213,10 +278,27 @@ def find_model_for_file(path: str | os.PathLike) -> PretrainedModel | None:
     )
 
 
+def find_model_for_hub(source: str) -> PretrainedModel | None:
+    """The entry timm's Hub repository `source` (`hf-hub:timm/...`, any revision) mirrors,
+    or None."""
+    if not is_hub_name(source):
+        return None
+    repo_id = parse_hub_name(source).repo_id
+    return next((m for m in PRETRAINED.values() if m.hub_id == repo_id), None)
+
+
 def default_resolution(source: str | os.PathLike) -> int:
-    """The square size to run a checkpoint at: the registry entry's for a published name or
-    an official file name (`find_model_for_file`), else `FALLBACK_RESOLUTION` (224)."""
-    info = _entry(source) or find_model_for_file(source)
+    """The square size to run a checkpoint at: the registry entry's for a published name, an
+    official file name (`find_model_for_file`) or timm's Hub mirror of an entry; the input size
+    in timm's `config.json` beside a `model.safetensors` (or in its folder); else
+    `FALLBACK_RESOLUTION` (224)."""
+    info = _entry(source) or find_model_for_hub(source)
+    if info is None and not is_hub_name(source):
+        info = find_model_for_file(source)
+        if info is None and _existing_file(source):
+            size = timm_input_size(local_weights_file(source))
+            if size is not None:
+                return size
     return info.resolution if info else FALLBACK_RESOLUTION
 
 
@@ -235,15 +317,71 @@ def resolve_model(name: str) -> PretrainedModel | Architecture:
         return PRETRAINED[name]
     if is_architecture_name(name):
         return architecture(name)
+    if is_hub_name(name):
+        raise ValueError(
+            f"{name!r} is a weights source: name the architecture or a published model and "
+            f"give it as the weights, e.g. --model=R50x1 --weights={name} "
+            f"(create_model('R50x1', weights={name!r}))."
+        )
     raise ValueError(
         f"Unknown BiT model {name!r}.{_did_you_mean(name)} Known: a published name "
         f"({', '.join(list_models())}) or an architecture R<depth>x<width> (R50x1, R14x1)."
     )
 
 
-def fetch(info: PretrainedModel) -> str:
-    """Local path of a published checkpoint, downloaded into the Keras cache once."""
-    return fetch_checkpoint(info.fname, info.origin)
+def fetch(info: PretrainedModel, source: str | None = None) -> str:
+    """Local path of a published checkpoint, downloaded once.
+
+    Args:
+        info: The registry entry.
+        source: `"auto"`: the official `.npz` from the bucket into the Keras cache (a file
+            already there is used as it is), and when that fails, timm's copy from the
+            Hugging Face Hub into its cache; `"bucket"` or `"hub"`: only that one. Defaults to
+            `$BIT_KERAS_WEIGHTS_SOURCE`, else `"auto"`. Which one was used is logged (a
+            warning when the bucket failed).
+
+    Raises:
+        CheckpointDownloadError: no source gave the file (each one's reason in the message).
+        ValueError: an unknown `source`, or `"hub"` for an entry timm does not mirror.
+    """
+    source = source or os.environ.get(WEIGHTS_SOURCE_ENV) or "auto"
+    if source not in WEIGHTS_SOURCES:
+        raise ValueError(
+            f"The weights source must be one of {', '.join(WEIGHTS_SOURCES)} (the "
+            f"{WEIGHTS_SOURCE_ENV} environment variable or `source=`). Received: {source!r}"
+        )
+    if source == "hub":
+        if info.hub_name is None:
+            raise ValueError(
+                f"{info.name} has no Hugging Face Hub mirror (timm mirrors BiT-M, "
+                f"BiT-M-*-ILSVRC2012, the 224 px student and the teachers): use the bucket "
+                f"({WEIGHTS_SOURCE_ENV}=auto or bucket)."
+            )
+        path = download_from_hub(info.hub_name)
+        logger.info("%s: timm's copy of the weights, %s (%s).", info.name, info.hub_name, path)
+        return path
+    try:
+        path = fetch_checkpoint(info.fname, info.origin)
+    except CheckpointDownloadError as bucket_error:
+        if source == "bucket" or info.hub_name is None:
+            raise
+        try:
+            path = download_from_hub(info.hub_name)
+        except CheckpointDownloadError as hub_error:
+            raise CheckpointDownloadError(
+                f"{info.name}: neither source gave the weights. The official bucket: "
+                f"{bucket_error} The Hugging Face Hub: {hub_error}"
+            ) from hub_error
+        logger.warning(
+            "%s: the official bucket failed (%s); using timm's copy of the same weights, %s (%s).",
+            info.name,
+            bucket_error,
+            info.hub_name,
+            path,
+        )
+        return path
+    logger.info("%s: the official checkpoint %s (from %s).", info.name, path, info.origin)
+    return path
 
 
 def checkpoint_path(source: str | os.PathLike) -> str:
@@ -270,12 +408,15 @@ def check_weights(name: str, weights) -> PretrainedModel | Architecture:
     spec = resolve_model(name)
     if weights is None:
         return spec
+    if is_hub_name(weights):
+        parse_hub_name(weights)  # its form; the download comes with the build
+        return spec
     if _existing_file(weights):
         if os.path.isfile(weights) and not os.fspath(weights).endswith(WEIGHTS_SUFFIXES):
             raise ValueError(
                 f"Weights files must end in one of {', '.join(WEIGHTS_SUFFIXES)} (an "
-                "official-layout .npz, a Keras model or Keras weights). Received: "
-                f"weights={os.fspath(weights)!r}"
+                "official-layout .npz, timm's model.safetensors, a Keras model or Keras "
+                f"weights). Received: weights={os.fspath(weights)!r}"
             )
         return spec
     if isinstance(spec, PretrainedModel):
@@ -283,17 +424,19 @@ def check_weights(name: str, weights) -> PretrainedModel | Architecture:
             return spec
         raise ValueError(
             f"`weights` for {spec.name} must be {spec.weights!r} (the official checkpoint), "
-            f"{DEFAULT_WEIGHTS!r}, None, or the path of an existing weights file. "
-            f"Received: weights={weights!r}"
+            f"{DEFAULT_WEIGHTS!r}, None, an hf-hub:ORG/NAME name or the path of an existing "
+            f"weights file. Received: weights={weights!r}"
         )
     if weights == DEFAULT_WEIGHTS:
         raise ValueError(
             f"{spec.name!r} is an architecture without published weights: pass weights=None "
-            "(--weights=none) or a weights file, or a published name such as BiT-M-R50x1."
+            "(--weights=none), a weights file or an hf-hub:ORG/NAME name, or a published name "
+            "such as BiT-M-R50x1."
         )
     raise ValueError(
-        f"`weights` for the architecture {spec.name} must be None or the path of an existing "
-        f"weights file (`.npz`, `.keras`, `.weights.h5`). Received: weights={weights!r}"
+        f"`weights` for the architecture {spec.name} must be None, an hf-hub:ORG/NAME name or "
+        "the path of an existing weights file (`.npz`, `.safetensors`, `.keras`, "
+        f"`.weights.h5`). Received: weights={weights!r}"
     )
 
 
@@ -330,15 +473,19 @@ def create_model(
     models with `keras.applications`' default, a softmax head.
 
     Args:
-        name: Official name, see `list_models()`, e.g. `"BiT-M-R50x1"`; or an architecture,
-            `R<depth>x<width>` (`"R50x1"`, `"R14x1"`), which has no published weights.
+        name: Official name, see `list_models()`, e.g. `"BiT-M-R50x1"`; an architecture,
+            `R<depth>x<width>` (`"R50x1"`, `"R14x1"`), which has no published weights; or a
+            Hugging Face Hub repository in timm's layout, `"hf-hub:ORG/NAME[@REVISION]"`
+            (`"hf-hub:timm/resnetv2_50x1_bit.goog_in21k"`), whose weights say its architecture.
         weights: `"default"` or the model's weight tag (`"bit-m"`, `"bit-s"`, ...) for the
-            official checkpoint (downloaded into the Keras cache once), `None` for random
-            initialisation, or the path of a weights file: an official-layout `.npz`, a
-            `.keras` model or a `.weights.h5` file of a BiT (a run's `model.keras`). The body
-            loads strictly; a head of another size than `classes` is replaced by a new
-            zero-initialised head, as BiT transfers. An
-            architecture takes `None` or a file only.
+            official checkpoint (downloaded once, see `fetch`), `None` for random
+            initialisation, an `"hf-hub:ORG/NAME[@REVISION]"` repository in timm's layout
+            (downloaded into the Hugging Face cache once), or the path of a weights file: an
+            official-layout `.npz`, timm's `model.safetensors` (or its folder), a `.keras`
+            model or a `.weights.h5` file of a BiT (a run's `model.keras`). The body loads
+            strictly; a head of another size than `classes` is replaced by a new
+            zero-initialised head, as BiT transfers. An architecture takes no `"default"`;
+            an `hf-hub:` name only `"default"`.
         include_top: Whether to include the classification head.
         input_tensor: Optional Keras tensor to use as the input.
         input_shape: Shape without the batch axis; defaults to `(None, None, 3)`.
@@ -362,6 +509,18 @@ def create_model(
     >>> create_model("R14x1", weights=None, input_shape=(32, 32, 3)).name
     'r14x1'
     """
+    if is_hub_name(name):
+        return _create_from_hub(
+            name,
+            weights,
+            include_top=include_top,
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            pooling=pooling,
+            classes=classes,
+            classifier_activation=classifier_activation,
+            name=model_name,
+        )
     spec = check_weights(name, weights)
     info = spec if isinstance(spec, PretrainedModel) else None
     arch = ARCHITECTURES[info.architecture] if info else spec
@@ -380,6 +539,18 @@ def create_model(
     )
 
 
+def _create_from_hub(source: str, weights, *, name: str | None, **kwargs) -> keras.Model:
+    # `create_model("hf-hub:...")`, as timm takes it: the repository's weights say the
+    # architecture and the head.
+    if weights != DEFAULT_WEIGHTS:
+        raise ValueError(
+            f"An hf-hub: name brings its own weights: pass weights={DEFAULT_WEIGHTS!r}, or name "
+            f"the architecture for other weights (create_model('R50x1', weights=...)). "
+            f"Received: weights={weights!r}"
+        )
+    return model_from_checkpoint(source, name=name, **kwargs)
+
+
 def _entry(source) -> PretrainedModel | None:
     # A published name's entry; None for paths and other names.
     return PRETRAINED.get(source) if isinstance(source, str) else None
@@ -393,13 +564,14 @@ def _existing_file(source) -> bool:
 
 
 def _weights_path(source, info: PretrainedModel | None) -> str:
-    # The one place a name-or-path becomes a local file: the entry's name, tag or "default"
-    # is downloaded once; an existing file is used as it is.
+    # The one place a weights source becomes a local file: the entry's name, tag or
+    # "default" is downloaded once (`fetch`); an hf-hub: name from the Hub; a folder in timm's
+    # layout gives its model.safetensors; an existing file is used as it is.
     if info is not None and source in (info.name, info.weights, DEFAULT_WEIGHTS):
         return fetch(info)
-    if _existing_file(source):
-        return os.fspath(source)
+    if is_hub_name(source) or _existing_file(source):
+        return local_weights_file(source)
     raise ValueError(
-        f"{source!r} is neither a published BiT model nor an existing checkpoint file."
-        f"{_did_you_mean(str(source))}"
+        f"{source!r} is neither a published BiT model, an hf-hub:ORG/NAME name nor an existing "
+        f"checkpoint file.{_did_you_mean(str(source))}"
     )

@@ -8,11 +8,7 @@ import pytest
 
 import bit_keras
 from bit_keras.checkpoint import CheckpointError, layout, read_npz
-from bit_test_utils import FIXTURES, PARITY_ATOL, REPO
-
-TIMM = REPO.parent / "shared" / "fixtures" / "timm_layout"
-TIMM_FOLDER = TIMM / "bit_r14x1_head10_timm_hf"
-TIMM_IO = TIMM / "bit_r14x1_head10_timm_reference_io.npz"
+from bit_test_utils import FIXTURES, PARITY_ATOL, TIMM_FOLDER, TIMM_IO
 
 
 def _tensors():
@@ -82,6 +78,14 @@ def test_a_bad_state_dict_is_named_tensor_by_tensor_and_nothing_loads(tmp_path):
     tensors["fc.weight"] = np.zeros((3, 3), np.float32)
     with pytest.raises(CheckpointError, match=r"not a timm BiT state dict: 1 tensor.*fc\.weight"):
         bit_keras.model_from_checkpoint(_save(tmp_path, tensors, "extra.safetensors"))
+
+
+def test_a_truncated_safetensors_file_is_named(tmp_path):
+    content = (TIMM_FOLDER / "model.safetensors").read_bytes()
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(content[: len(content) * 2 // 3])
+    with pytest.raises(CheckpointError, match=r"not a readable \.safetensors file.*truncated"):
+        bit_keras.create_model("R14x1", weights=str(tmp_path), classes=10)
 
 
 def test_pickles_are_never_loaded(tmp_path):

@@ -40,6 +40,7 @@ def test_lists_every_published_model():
     expected = {f"BiT-{s}-{a}" for s in "SM" for a in ARCHS}
     expected |= {f"BiT-M-{a}-ILSVRC2012" for a in ARCHS}
     expected |= {"BiT-R50x1-distilled-224", "BiT-R50x1-distilled-160"}
+    expected |= {"BiT-R152x2-teacher-224", "BiT-R152x2-teacher-384"}
     assert set(names) == expected and names == sorted(names)
     assert bit_keras.list_models("BiT-S-*") == sorted(f"BiT-S-{a}" for a in ARCHS)
     assert bit_keras.list_models("nothing*") == []
@@ -52,6 +53,10 @@ def test_entries_point_at_the_official_bucket():
         if "distilled" in name:
             resolution = name.rsplit("-", 1)[1]
             assert info.origin.endswith(f"/bit_models/distill/R50x1_{resolution}.npz")
+        elif "teacher" in name:
+            resolution = name.rsplit("-", 1)[1]
+            assert info.origin.endswith(f"/bit_models/distill/R152x2_T_{resolution}.npz")
+            assert info.architecture == "R152x2" and info.resolution == int(resolution)
         else:
             assert info.origin == f"https://storage.googleapis.com/bit_models/{name}.npz"
         expected = 21843 if info.weights == "bit-m" else 1000
@@ -186,7 +191,7 @@ def test_create_model_builds_bare_architectures(official_ckpt, reference_io):
     ("name", "weights", "message"),
     [
         ("R14x1", "default", "architecture without published weights"),
-        ("R50x1", "bit-m", "must be None or the path"),
+        ("R50x1", "bit-m", "must be None, an hf-hub:ORG/NAME name or the path"),
         ("R13x1", None, "Unknown architecture 'R13x1'"),
         ("BiT-M-R50x1", "/no/such/file.npz", "must be 'bit-m'"),
         ("resnet50", None, "Unknown BiT model 'resnet50'"),
