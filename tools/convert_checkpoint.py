@@ -13,6 +13,10 @@ Example (runs offline on the small checkpoint in the official layout, random wei
 
     python tools/convert_checkpoint.py --checkpoint=BiT-M-R50x1 --output=bit_m_r50x1.keras
 
+From the Hugging Face Hub (timm's copy, into the Hugging Face cache) to the official layout:
+    python tools/convert_checkpoint.py --checkpoint=hf-hub:timm/resnetv2_50x1_bit.goog_in21k \
+        --output=bit_m_r50x1.npz
+
 To timm's layout (a folder to upload to the Hugging Face Hub, or to hand to timm):
     python tools/convert_checkpoint.py --checkpoint=/tmp/bit_digits/model.keras \
         --output=/tmp/bit_digits_timm --format=timm
@@ -31,8 +35,9 @@ from absl import app, flags
 _CHECKPOINT = flags.DEFINE_string(
     "checkpoint",
     None,
-    "A published model's name (e.g. BiT-M-R50x1), or an official-layout .npz, a .keras model "
-    "or a .weights.h5 file (with --model).",
+    "A published model's name (e.g. BiT-M-R50x1), an official-layout .npz, timm's "
+    "model.safetensors (or its folder, or an hf-hub:ORG/NAME[@REVISION] repository), a .keras "
+    "model or a .weights.h5 file (with --model).",
 )
 _OUTPUT = flags.DEFINE_string(
     "output", None, "File to write, ending in .keras, .weights.h5 or .npz (official layout)."

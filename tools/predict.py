@@ -8,6 +8,10 @@ hold has RANDOM weights, so its classes mean nothing):
 With a published model (downloaded once, run at its registry resolution, 448 here) and a
 picture of your own:
     python tools/predict.py --checkpoint=BiT-M-R50x1-ILSVRC2012 --image=cat.jpg
+
+timm's copy of it on the Hugging Face Hub (into the Hugging Face cache; HF_HUB_OFFLINE=1
+runs from that cache):
+    python tools/predict.py --checkpoint=hf-hub:timm/resnetv2_50x1_bit.goog_in21k_ft_in1k
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ import sys
 from absl import app, flags
 
 _CHECKPOINT = flags.DEFINE_string(
-    "checkpoint", None, "Official .npz file, or a published model's name (e.g. BiT-M-R50x1)."
+    "checkpoint",
+    None,
+    "A published model's name (e.g. BiT-M-R50x1), an official .npz file, timm's "
+    "model.safetensors or its folder, or an hf-hub:ORG/NAME[@REVISION] repository in timm's "
+    "layout.",
 )
 _IMAGE = flags.DEFINE_string(
     "image", None, "JPEG/PNG/GIF/BMP to classify. Default: a synthetic picture made in memory."
@@ -26,7 +34,8 @@ _RESOLUTION = flags.DEFINE_integer(
     "resolution",
     None,
     "Size the image is resized to. Default: the published model's resolution (the registry's, "
-    "also for its official file name), else 224.",
+    "also for its official file name or timm's Hub copy), or the input size in timm's "
+    "config.json, else 224.",
     lower_bound=1,
 )
 _TOP = flags.DEFINE_integer("top", 5, "How many classes to print.", lower_bound=1)

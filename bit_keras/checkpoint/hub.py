@@ -168,6 +168,17 @@ def download_from_hub(source: str | HubName, filename: str = SAFETENSORS_FILE) -
     return path
 
 
+def cached_repo_id(folder: str | os.PathLike) -> str | None:
+    """`ORG/NAME` of a snapshot folder of the Hugging Face cache
+    (`.../models--ORG--NAME/snapshots/<commit>`), None for any other folder."""
+    snapshots = os.path.dirname(os.path.abspath(folder))
+    repo = os.path.basename(os.path.dirname(snapshots))
+    if os.path.basename(snapshots) != "snapshots" or not repo.startswith("models--"):
+        return None
+    owner, _, name = repo.removeprefix("models--").partition("--")
+    return f"{owner}/{name}" if owner and name else None
+
+
 def check_cached_file(path: str | os.PathLike) -> None:
     """Checks a file of the Hugging Face cache against the hash its blob is named by.
 

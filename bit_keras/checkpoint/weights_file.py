@@ -25,7 +25,9 @@ from bit_keras.checkpoint import layout
 from bit_keras.checkpoint.fetch import CheckpointDownloadError
 from bit_keras.checkpoint.hub import (
     CONFIG_FILE,
+    HUB_PREFIX,
     SAFETENSORS_FILE,
+    cached_repo_id,
     download_from_hub,
     is_hub_name,
     parse_hub_name,
@@ -119,6 +121,17 @@ def local_weights_file(source: str | os.PathLike) -> str:
     return path
 
 
+def is_timm_source(source) -> bool:
+    """Whether `source` names weights in timm's layout: an `hf-hub:` name, a `.safetensors`
+    file, or a folder holding `model.safetensors`."""
+    if is_hub_name(source):
+        return True
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    path = os.fspath(source)
+    return path.endswith(".safetensors") or os.path.isfile(os.path.join(path, SAFETENSORS_FILE))
+
+
 def timm_input_size(path: str | os.PathLike) -> int | None:
     """The square input size timm's `config.json` beside a `model.safetensors` records
     (`pretrained_cfg.input_size`), or None where there is no such config."""
@@ -185,6 +198,7 @@ def load_weights(
     """
     path = os.fspath(path)
     arrays = read_official_arrays(path, model)
+    path = _described(path)
     loaded = {k: v for k, v in arrays.items() if k not in layout.HEAD_KEYS} if new_head else arrays
     load_official_arrays(model, loaded, source=path)
     head = layout.official_variables(model).get(layout.HEAD_KERNEL)
@@ -203,6 +217,14 @@ def load_weights(
         f"{found}{why})",
         head_loaded=False,
     )
+
+
+def _described(source: str) -> str:
+    # A file in the Hugging Face cache is named by its repository too.
+    if is_hub_name(source):
+        return source
+    repo_id = cached_repo_id(os.path.dirname(os.path.abspath(source)))
+    return f"{HUB_PREFIX}{repo_id} ({source})" if repo_id else source
 
 
 def save_official_weights(model: keras.Model, path: str | os.PathLike) -> dict[str, tuple]:

@@ -37,14 +37,16 @@ def define_model_flags(output_help: str) -> ModelFlags:
         model=flags.DEFINE_string(
             "model",
             None,
-            "A published model (BiT-M-R50x1), an official .npz file, or a .keras file such as "
-            "a fine-tuning run's model.keras.",
+            "A published model (BiT-M-R50x1), an official .npz file, a .keras file such as "
+            "a fine-tuning run's model.keras, or timm's layout: model.safetensors, its folder "
+            "or an hf-hub:ORG/NAME[@REVISION] repository.",
         ),
         resolution=flags.DEFINE_integer(
             "resolution",
             None,
-            "Square input size. Default: the registry's for published weights, the crop a run "
-            "trained at (its config.json beside the .keras file); else required.",
+            "Square input size. Default: the registry's for published weights (also their "
+            "timm copies), the crop a run trained at (its config.json beside the .keras file), "
+            "the input size in timm's config.json; else required.",
         ),
         output=flags.DEFINE_string("output", None, output_help),
         overwrite=flags.DEFINE_boolean("overwrite", False, "Replace existing output files."),

@@ -1,8 +1,11 @@
 """What an exporter exports: a BiT model with its resolution, class names and provenance.
 
-`--model` of the export programs is a published name, an official `.npz` file or a Keras
-`.keras` file (such as a fine-tuning run's `model.keras`). `check_model_spec` validates that
-without building anything, so bad flags fail before any work; `load_model_source` builds it.
+`--model` of the export programs is a published name, an official `.npz` file, a Keras
+`.keras` file (such as a fine-tuning run's `model.keras`), or weights in timm's layout: a
+`model.safetensors`, a folder holding one, or an `hf-hub:ORG/NAME[@REVISION]` repository.
+`check_model_spec` validates that without building anything (an `hf-hub:` repository is
+fetched into the Hugging Face cache there, so a missing one fails first), so bad flags fail
+before any work; `load_model_source` builds it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import keras
 
 from bit_keras import pretrained
 from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras.checkpoint.weights_file import is_timm_source
 from bit_keras.predictions import class_ids, class_names
 
 # The subject of the error under another Keras backend (`require_tensorflow_backend`).
@@ -32,9 +36,10 @@ class ModelSpec:
 
     Attributes:
         source: What the user passed.
-        kind: `"published"`, `"npz"` or `"keras"`.
+        kind: `"published"`, `"npz"`, `"keras"` or `"timm"` (timm's layout: a file, a
+            folder or an `hf-hub:` repository).
         resolution: Square input size: the registry's serving resolution, the crop a run
-            trained at, or the one passed.
+            trained at, the input size of timm's config, or the one passed.
         resolution_from: Where `resolution` came from, in words.
         info: The registry entry of a published model (also of an official file name).
         run_config: A `.keras` file's run record (`config.json` beside it), if any.
@@ -79,11 +84,16 @@ def check_model_spec(source: str, resolution: int | None = None) -> ModelSpec:
             f"--resolution must be at least {MIN_RESOLUTION}. Received: resolution={resolution}"
         )
     source = os.fspath(source)
-    if source.endswith(".keras") or source.endswith(".npz"):
+    if source.endswith((".keras", ".npz", ".safetensors")):
         if not os.path.isfile(source):
             raise ValueError(f"Model file {source!r} does not exist.")
         if not os.access(source, os.R_OK):
             raise ValueError(f"Model file {source!r} is not readable.")
+    if is_timm_source(source):
+        info = pretrained.find_model_for_hub(source)
+        known_from = "the registry" if info else "timm's config.json"
+        known = None if resolution is not None else pretrained.known_resolution(source)
+        return _spec(source, "timm", resolution, known, known_from, None, info)
     if source.endswith(".keras"):
         run_config = _read_run_config(source)
         crop = ((run_config or {}).get("resolved") or {}).get("crop")
@@ -110,12 +120,18 @@ def load_model_source(spec: ModelSpec) -> ModelSource:
         what = f"fine-tuned from {config['model']} on {config['dataset']}" if config else ""
         description = f"BiT ResNet-v2 {what}".strip() + f" ({os.path.basename(spec.source)})."
     else:
-        path = pretrained.checkpoint_path(spec.source)
+        timm = spec.kind == "timm"  # a folder or hf-hub: name, which names the model
+        path = spec.source if timm else pretrained.checkpoint_path(spec.source)
         model = pretrained.model_from_checkpoint(path)
         info = spec.info
-        name = _snake(info.name if info else os.path.basename(path).removesuffix(".npz"))
+        name = _snake(info.name if info else model.name)
         labels = None
-        description = info.description if info else f"BiT checkpoint {os.path.basename(path)}."
+        if info:
+            description = info.description
+        elif timm:
+            description = f"BiT in timm's layout, {spec.source}."
+        else:
+            description = f"BiT checkpoint {os.path.basename(path)}."
     classes = model.output_shape[-1]
     return ModelSource(spec, model, _class_names(classes, labels), name, description)
 

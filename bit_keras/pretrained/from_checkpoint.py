@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import keras
 
-from bit_keras.checkpoint.hub import is_hub_name, parse_hub_name
+from bit_keras.checkpoint.hub import SAFETENSORS_FILE, cached_repo_id, is_hub_name, parse_hub_name
 from bit_keras.checkpoint.layout import infer_architecture
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.weights_file import read_official_arrays
@@ -53,16 +53,7 @@ def model_from_checkpoint(
     Raises:
         CheckpointError: the file is unreadable or not in the official layout.
     """
-    path = str(path) if is_hub_name(path) else os.fspath(path)
-    if name is None and is_hub_name(path):  # the repository's name
-        name = "".join(c if c.isalnum() else "_" for c in parse_hub_name(path).name).lower()
-    if name is None:
-        stem = os.path.basename(os.path.normpath(path))
-        if stem == "model.safetensors":  # timm's Hub layout: the folder names the model
-            stem = os.path.basename(os.path.dirname(os.path.abspath(path)))
-        for suffix in (".npz", ".safetensors", ".keras"):
-            stem = stem.removesuffix(suffix)
-        name = "".join(c if c.isalnum() else "_" for c in stem).lower()
+    path = os.fspath(path)
     return model_from_arrays(
         read_official_arrays(path, like=None),
         source=path,
@@ -73,8 +64,24 @@ def model_from_checkpoint(
         classes=classes,
         classifier_activation=classifier_activation,
         strict=strict,
-        name=name,
+        name=name or _default_name(path),
     )
+
+
+def _default_name(source: str) -> str:
+    # The file's name; for timm's model.safetensors its folder's, or its Hub repository's
+    # (a name or a file in the Hugging Face cache).
+    if is_hub_name(source):
+        stem = parse_hub_name(source).name
+    else:
+        stem = os.path.basename(os.path.normpath(source))
+        if stem == SAFETENSORS_FILE:
+            folder = os.path.dirname(os.path.abspath(source))
+            repo_id = cached_repo_id(folder)
+            stem = repo_id.split("/", 1)[1] if repo_id else os.path.basename(folder)
+        for suffix in (".npz", ".safetensors", ".keras"):
+            stem = stem.removesuffix(suffix)
+    return "".join(c if c.isalnum() else "_" for c in stem).lower()
 
 
 def model_from_arrays(

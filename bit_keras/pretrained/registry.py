@@ -287,19 +287,25 @@ def find_model_for_hub(source: str) -> PretrainedModel | None:
     return next((m for m in PRETRAINED.values() if m.hub_id == repo_id), None)
 
 
-def default_resolution(source: str | os.PathLike) -> int:
-    """The square size to run a checkpoint at: the registry entry's for a published name, an
-    official file name (`find_model_for_file`) or timm's Hub mirror of an entry; the input size
-    in timm's `config.json` beside a `model.safetensors` (or in its folder); else
-    `FALLBACK_RESOLUTION` (224)."""
+def known_resolution(source: str | os.PathLike) -> int | None:
+    """The square size a checkpoint is meant to run at, where it can be known: the registry
+    entry's for a published name, an official file name (`find_model_for_file`) or timm's Hub
+    mirror of an entry; else the input size in timm's `config.json` beside a
+    `model.safetensors`, in its folder, or in an `hf-hub:` repository (fetched into the
+    Hugging Face cache for it). None otherwise."""
     info = _entry(source) or find_model_for_hub(source)
     if info is None and not is_hub_name(source):
         info = find_model_for_file(source)
-        if info is None and _existing_file(source):
-            size = timm_input_size(local_weights_file(source))
-            if size is not None:
-                return size
-    return info.resolution if info else FALLBACK_RESOLUTION
+    if info is not None:
+        return info.resolution
+    if is_hub_name(source) or _existing_file(source):
+        return timm_input_size(local_weights_file(source))
+    return None
+
+
+def default_resolution(source: str | os.PathLike) -> int:
+    """`known_resolution(source)`, else `FALLBACK_RESOLUTION` (224)."""
+    return known_resolution(source) or FALLBACK_RESOLUTION
 
 
 def _did_you_mean(name: str) -> str:

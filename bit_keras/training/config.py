@@ -22,12 +22,13 @@ class RunConfig:
     Attributes:
         model: A published model's name (`BiT-M-R50x1`) or an architecture (`R50x1`, `R14x1`).
         weights: `default` (the published model's official checkpoint), `none` (random
-            initialisation) or a weights file to start from: an official-layout `.npz`
-            (published or written by bit_keras), a run's `model.keras`, or a `.weights.h5`
-            file. The body loads strictly (a body that does not fit is an error naming what
-            differs). Fine-tuning always starts a new zero-initialised head for the data's
-            classes, as BiT transfers; pre-training keeps a head of the data's classes (going
-            on) and starts a new one for other classes.
+            initialisation), a weights file to start from (an official-layout `.npz`,
+            published or written by bit_keras; timm's `model.safetensors` or its folder; a
+            run's `model.keras`; a `.weights.h5` file) or an `hf-hub:ORG/NAME[@REVISION]`
+            repository in timm's layout. The body loads strictly (a body that does not fit
+            is an error naming what differs). Fine-tuning always starts a new
+            zero-initialised head for the data's classes, as BiT transfers; pre-training keeps
+            a head of the data's classes (going on) and starts a new one for other classes.
         dataset: A TFDS name, `folder:PATH`, `csv:PATH`, or `digits` (built in, no download).
         data_dir: TFDS data folder.
         download: Download and prepare a TFDS data set on first use (False: an error).

@@ -18,7 +18,8 @@ _FLAGS = define_flags(
         "model": "Architecture (R50x1, ..., R152x4; R14x1, R26x1 for small runs), or a "
         "published model to go on from.",
         "weights": "`none` (from scratch), `default` (a published model's checkpoint), or a "
-        "weights file to go on from (.npz, .keras, .weights.h5): the body strictly, a head of "
+        "weights file to go on from (.npz, .safetensors, .keras, .weights.h5, or an "
+        "hf-hub:ORG/NAME repository): the body strictly, a head of "
         "the data's classes kept, another replaced by a new one.",
         "steps": "Total steps (instead of --epochs).",
         "crop": "Inception-crop size; evaluation resizes the shorter side to 256/224 of it "

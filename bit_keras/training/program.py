@@ -21,7 +21,8 @@ from bit_keras.training.interrupts import TrainingInterrupted
 _RUN_HELP = {
     "model": "Published model (BiT-M-R50x1, ...) or architecture (R50x1, R14x1).",
     "weights": "`default` (the official checkpoint), `none`, or a weights file to transfer "
-    "from: an official-layout .npz, a run's model.keras, a .weights.h5 (with any head; "
+    "from: an official-layout .npz, timm's model.safetensors (or its folder, or an "
+    "hf-hub:ORG/NAME[@REVISION] repository), a run's model.keras, a .weights.h5 (with any head; "
     "the body loads strictly, the head is new, as BiT transfers).",
     "dataset": "A TFDS name (cifar10), `folder:PATH`, `csv:PATH` (a manifest of image paths "
     "and labels), or `digits` (built in).",

@@ -1,10 +1,12 @@
 import json
+import os
 import shutil
 
 import numpy as np
 import pytest
 
 from bit_keras.export import check_model_spec, load_model_source
+from bit_test_utils import PARITY_ATOL, TIMM_FOLDER, TIMM_IO, lay_out_hub_cache, timm_fixture_files
 
 
 def test_published_name_takes_the_registry_resolution():
@@ -58,12 +60,48 @@ def test_checkpoint_source_has_imagenet_or_index_labels(official_ckpt):
     assert source.name == "bit_r14x1_head10_official_layout"
 
 
+def test_timms_layout_takes_its_configs_resolution(offline_hub, tmp_path):
+    # A folder, its model.safetensors, and an hf-hub: repository of the same files.
+    lay_out_hub_cache(offline_hub, "someone/bit-r14x1", timm_fixture_files())
+    for source in (
+        str(TIMM_FOLDER),
+        str(TIMM_FOLDER / "model.safetensors"),
+        "hf-hub:someone/bit-r14x1",
+    ):
+        spec = check_model_spec(source)
+        assert (spec.kind, spec.resolution, spec.resolution_from) == (
+            "timm",
+            64,  # the fixture's config.json: input_size [3, 64, 64]
+            "timm's config.json",
+        )
+    source = load_model_source(spec)
+    assert source.name == "bit_r14x1" and "timm's layout" in source.description
+    with np.load(TIMM_IO) as reference:
+        np.testing.assert_allclose(
+            source.model(reference["x64"]), reference["x64_logits"], atol=PARITY_ATOL
+        )
+    # Without a config.json, the resolution is asked for.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    os.symlink(TIMM_FOLDER / "model.safetensors", bare / "model.safetensors")
+    with pytest.raises(ValueError, match="pass --resolution"):
+        check_model_spec(str(bare))
+    assert check_model_spec(str(bare), 96).resolution == 96
+    # A published model's Hub copy runs at the registry's resolution; a missing one is named.
+    spec = check_model_spec("hf-hub:timm/resnetv2_152x4_bit.goog_in21k_ft_in1k")
+    assert (spec.resolution, spec.info.name) == (480, "BiT-M-R152x4-ILSVRC2012")
+    with pytest.raises(OSError, match="hf-hub:someone/nothing is not in the Hugging Face cache"):
+        check_model_spec("hf-hub:someone/nothing")
+
+
 @pytest.mark.parametrize(
     "model, resolution, message",
     [
         ("BiT-M-R50X1", None, "Did you mean BiT-M-R50x1"),
         ("missing.keras", None, "does not exist"),
         ("missing.npz", 64, "does not exist"),
+        ("missing.safetensors", 64, "does not exist"),
+        ("hf-hub:timm", 64, "does not name a Hugging Face Hub repository"),
         ("BiT-M-R50x1", 16, "at least 32"),
     ],
 )

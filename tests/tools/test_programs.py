@@ -10,11 +10,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bit_test_utils import PARITY_ATOL, REPO
+from bit_test_utils import (
+    PARITY_ATOL,
+    REPO,
+    TIMM_IO,
+    lay_out_hub_cache,
+    timm_fixture_files,
+)
 
 
-def _run(program, *args):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+def _run(program, *args, env=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     return subprocess.run(
         [sys.executable, str(REPO / "tools" / program), *args],
         capture_output=True,
@@ -125,6 +131,39 @@ def test_predict_defaults_to_the_registry_resolution(official_ckpt, tmp_path):
     assert "480x480" in result.stdout
     result = _run("predict.py", f"--checkpoint={renamed}", "--resolution=64")
     assert "64x64" in result.stdout
+
+
+def test_programs_take_hf_hub_names_offline_from_the_cache(tmp_path):
+    # HF_HUB_OFFLINE=1 and a Hugging Face cache holding one repository in timm's layout.
+    cache = tmp_path / "hf"
+    lay_out_hub_cache(cache, "someone/bit-r14x1", timm_fixture_files())
+    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache)}
+    result = _run("predict.py", "--checkpoint=hf-hub:someone/bit-r14x1", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Model: bit_r14x1 from " in result.stdout
+    assert "64x64" in result.stdout  # timm's config.json: input_size [3, 64, 64]
+    output = tmp_path / "bit.npz"
+    result = _run(
+        "convert_checkpoint.py",
+        "--checkpoint=hf-hub:someone/bit-r14x1",
+        f"--output={output}",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    import bit_keras
+
+    with np.load(TIMM_IO) as reference:
+        np.testing.assert_allclose(
+            bit_keras.model_from_checkpoint(output)(reference["x64"]),
+            reference["x64_logits"],
+            atol=PARITY_ATOL,
+        )
+    result = _run("predict.py", "--checkpoint=hf-hub:someone/missing", env=env)
+    assert result.returncode == 1
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("predict: error:")]
+    assert "hf-hub:someone/missing is not in the Hugging Face cache" in line
+    assert str(cache) in line and "HF_HUB_OFFLINE is set" in line
+    assert "Traceback" not in result.stderr
 
 
 def test_list_models_prints_the_registry():

@@ -92,11 +92,34 @@ def test_few_shot_run(tmp_path):
     assert "20 train / 359 test examples" in lines[2]
 
 
+def test_fine_tuning_from_a_hub_repository(tmp_path, offline_hub):
+    # --weights=hf-hub:...: the body of timm's fixture, a new head for the digits.
+    from bit_keras.checkpoint import official_arrays, read_official_arrays
+    from bit_keras.training import finetuning
+    from bit_test_utils import lay_out_hub_cache, timm_fixture_files
+
+    lay_out_hub_cache(offline_hub, "someone/bit-r14x1", timm_fixture_files())
+    lines = []
+    config = _config(tmp_path, weights="hf-hub:someone/bit-r14x1")
+    model = finetuning.recipe(config, out=lines.append).build_model()
+    assert lines[0].startswith("Weights: the body of hf-hub:someone/bit-r14x1 (")
+    assert lines[0].endswith(
+        "; a new zero-initialised 10-class head (the file has a 10-class "
+        "head, not loaded: BiT transfers with a new head)."
+    )
+    source = read_official_arrays("hf-hub:someone/bit-r14x1", like=None)
+    for key, array in official_arrays(model).items():
+        if "head" not in key:
+            np.testing.assert_array_equal(array, source[key], err_msg=key)
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
         ({"model": "R13x1"}, "Unknown architecture"),
         ({"model": "R14x1", "weights": "default"}, "without published weights"),
+        ({"model": "R14x1", "weights": "hf-hub:timm"}, "does not name a Hugging Face Hub"),
+        ({"model": "hf-hub:timm/resnetv2_50x1_bit.goog_in21k"}, "--model=R50x1 --weights="),
         ({"dataset": "no_such_dataset_xyz"}, "Unknown dataset"),
         ({"batch_size": 6, "batch_split": 4}, "divisible"),
         ({"examples_per_class": 1000}, "fewer than"),
