@@ -23,6 +23,8 @@ RUN_ELSEWHERE = {
 # Commands that cannot run here: no network, and not the reader's own files.
 NOT_OFFLINE = {
     "--checkpoint=BiT-M-R50x1 ": "downloads a published checkpoint",
+    "--checkpoint=BiT-M-R50x1-ILSVRC2012": "downloads a published checkpoint",
+    "--checkpoint=hf-hub:timm/": "downloads from the Hugging Face Hub (or needs its cache)",
     "--checkpoint=/data/": "a checkpoint of the reader's",
     "--dataset=cifar10": "downloads CIFAR-10 and a published checkpoint",
     "--dataset=imagenet2012": "ILSVRC-2012 (prepared by hand) and accelerators",

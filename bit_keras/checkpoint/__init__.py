@@ -1,5 +1,6 @@
 """The official BiT `.npz` checkpoint format: safe reading and atomic writing, the key layout,
-strict loading of it and of bit_keras' own files (`.keras`, `.weights.h5`), download.
+strict loading of it, of timm's `model.safetensors` and of bit_keras' own files (`.keras`,
+`.weights.h5`), download from the official bucket and from the Hugging Face Hub (`hf-hub:`).
 
 It imports `bit_keras.layers` and `bit_keras.models` (the layers a key maps to), never the
 packages above it: which published file belongs to which name is `bit_keras.pretrained`'s.
@@ -8,6 +9,7 @@ with BiT's transfer rule for the head (`weights_file.py`).
 """
 
 from bit_keras.checkpoint.fetch import CheckpointDownloadError, fetch_checkpoint
+from bit_keras.checkpoint.hub import HubName, download_from_hub, parse_hub_name
 from bit_keras.checkpoint.layout import (
     CheckpointArchitecture,
     infer_architecture,
@@ -20,6 +22,7 @@ from bit_keras.checkpoint.weights_file import (
     LoadedWeights,
     load_keras_model,
     load_weights,
+    local_weights_file,
     read_official_arrays,
     save_official_weights,
     save_timm_weights,
@@ -29,14 +32,18 @@ __all__ = [
     "CheckpointArchitecture",
     "CheckpointDownloadError",
     "CheckpointError",
+    "HubName",
     "LoadedWeights",
+    "download_from_hub",
     "fetch_checkpoint",
     "infer_architecture",
     "load_keras_model",
     "load_official_weights",
     "load_weights",
+    "local_weights_file",
     "official_arrays",
     "official_variables",
+    "parse_hub_name",
     "read_npz",
     "read_official_arrays",
     "save_official_weights",
