@@ -53,6 +53,26 @@ def run_python(args: list[str], *, cwd=REPO, timeout: int = 300) -> subprocess.C
     )
 
 
+def tiny_train_config(logdir, **overrides):
+    """A `TrainConfig` of a few steps of R14x1 on 8x8 digits crops, checkpoints every 3."""
+    from bit_keras.training import TrainConfig
+
+    values = dict(
+        model="R14x1",
+        weights="none",
+        dataset="digits",
+        logdir=str(logdir),
+        batch_size=8,
+        base_lr=0.2,
+        steps=6,
+        resize=12,
+        crop=8,
+        checkpoint_every=3,
+        log_every=2,
+    )
+    return TrainConfig(**{**values, **overrides})
+
+
 def ceil_div(n: int, d: int) -> int:
     return -(-n // d)
 

@@ -1,8 +1,10 @@
-"""Ctrl-C and SIGTERM during training: finish the step, save a checkpoint, stop.
+"""How training stops early: on a signal, or when the loss stops being finite.
 
 Preemptible machines (cloud VMs, TPU pods) send SIGTERM with a short grace period; people
 press Ctrl-C. Either one asks the loop to stop after the current step; the loop checkpoints
-that step and raises `TrainingInterrupted`. A second signal stops at once.
+that step and raises `TrainingInterrupted`. A second signal stops at once. A loss of NaN or
+infinity ends the run with `TrainingDivergedError`: its weights are lost, the last checkpoint is
+kept.
 """
 
 from __future__ import annotations
@@ -33,6 +35,44 @@ class TrainingInterrupted(KeyboardInterrupt):
         super().__init__(
             f"Interrupted by {signal.Signals(signum).name} after step {step}{where}. "
             f"Run the same command again{rerun} to resume from there."
+        )
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss or the weights stopped being finite; the run ended without saving them.
+
+    Attributes:
+        step: The step whose loss (or, at a checkpoint, whose weights) was not finite.
+        loss: That step's loss.
+        learning_rate: The learning rate of that step.
+        checkpoint: The last checkpoint saved before it (None if none was).
+    """
+
+    def __init__(
+        self,
+        step: int,
+        loss: float,
+        learning_rate: float,
+        checkpoint: str | None,
+        *,
+        advice: str,
+        weights: bool = False,
+    ):
+        self.step, self.loss, self.learning_rate = step, loss, learning_rate
+        self.checkpoint = checkpoint
+        kept = (
+            f"the last good checkpoint, {checkpoint}, is kept (a rerun resumes there)"
+            if checkpoint
+            else "no checkpoint was saved before it"
+        )
+        what = (
+            f"The weights are not finite after step {step} (loss {loss:.6g}"
+            if weights
+            else f"The loss is {loss} at step {step} ("
+        )
+        super().__init__(
+            f"{what}{', ' if weights else ''}learning rate {learning_rate:.6g}): training "
+            f"diverged and stopped; {kept}. {advice}"
         )
 
 

@@ -23,19 +23,25 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.atomic_write import save_atomically
 from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras.training.checkpoints import Checkpoints
 from bit_keras.training.config import RunConfig
-from bit_keras.training.interrupts import StopRequests, TrainingInterrupted
+from bit_keras.training.interrupts import StopRequests, TrainingDivergedError, TrainingInterrupted
+from bit_keras.training.logdir import (
+    CHECKPOINT_DIR,
+    CONFIG_FILE,
+    MODEL_FILE,
+    WORKERS_DIR,
+    check_logdir,
+    clear_run,
+)
 from bit_keras.training.progress import Progress
 from bit_keras.training.recipe import Recipe
+from bit_keras.training.run_lock import RunLock, is_chief_process
 from bit_keras.training.strategy import is_chief, make_strategy, worker_id
 from bit_keras.training.train_step import make_replica_step
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "model.keras"
-CONFIG_FILE = "config.json"
-CHECKPOINT_DIR = "checkpoints"
-WORKERS_DIR = ".workers"  # other workers' checkpoints (MultiWorkerMirroredStrategy)
 MAX_CHECKPOINTS = 3
 # Without --checkpoint_every: a checkpoint every tenth of the run, and (on one worker) at
 # least every ten minutes, so no run of any length can lose all its work.
@@ -46,52 +52,6 @@ CHECKPOINT_SECONDS = 600
 def checkpoint_interval(config: RunConfig, total_steps: int) -> int:
     """Steps between checkpoints: `config.checkpoint_every`, else a tenth of the run."""
     return config.checkpoint_every or max(1, -(-total_steps // CHECKPOINTS_PER_RUN))
-
-
-def check_logdir(config: RunConfig) -> None:
-    """Raises ValueError, before anything is written, for a logdir this run cannot use: a
-    file, a folder it cannot write, or the folder of a run of another model or data set."""
-    logdir = os.path.abspath(config.logdir)
-    existing = logdir
-    while not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if existing == logdir and not os.path.isdir(logdir):
-        raise ValueError(f"--logdir {logdir!r} is a file, not a folder: pass a new --logdir.")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(
-            f"--logdir {logdir!r} cannot be written ({existing!r} is not writable): pass a "
-            "folder you can write to."
-        )
-    if config.overwrite:
-        return  # the run there is deleted before this one starts
-    record_path = os.path.join(logdir, CONFIG_FILE)
-    if not os.path.isfile(record_path):
-        return
-    try:
-        with open(record_path) as f:
-            previous = json.load(f).get("config") or {}
-    except (OSError, ValueError):
-        return  # not ours to judge; the checkpoint restore still checks the model
-    for key in ("model", "dataset"):
-        if key in previous and previous[key] != getattr(config, key):
-            raise ValueError(
-                f"--logdir {logdir!r} holds a run of {previous.get('model')} on "
-                f"{previous.get('dataset')}, not {config.model} on {config.dataset}: pass a new "
-                "--logdir, or --overwrite to delete that run and start over there."
-            )
-
-
-def clear_run(logdir: str) -> None:
-    """Deletes what a run wrote into `logdir` (checkpoints, TensorBoard events, the model and
-    its JSON), and nothing else that may be there."""
-    if not os.path.isdir(logdir):
-        return
-    for name in os.listdir(logdir):
-        path = os.path.join(logdir, name)
-        if name in (CHECKPOINT_DIR, WORKERS_DIR) and os.path.isdir(path):
-            shutil.rmtree(path)
-        elif name in (MODEL_FILE, CONFIG_FILE) or name.startswith("events.out.tfevents."):
-            os.remove(path)
 
 
 def run_recipe(
@@ -123,8 +83,12 @@ def run_recipe(
     """
     require_tensorflow_backend("Training uses tf.distribute and")
     check_logdir(config)
-    recipe = prepare()
+    with RunLock(config.logdir, out, enabled=is_chief_process()):
+        return _run_locked(config, prepare, strategy, out=out, return_model=return_model)
 
+
+def _run_locked(config, prepare, strategy, *, out, return_model):
+    recipe = prepare()
     previous_policy = keras.mixed_precision.global_policy()
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy(config.mixed_precision)
@@ -167,6 +131,7 @@ class _Run:
         )
         self._eval_step = self._make_eval_step()
         self._any_stop = None
+        self._finite = None
 
     # ----------------------------------------------------------------- data
     def _train_iterator(self, start_step: int):
@@ -253,22 +218,18 @@ class _Run:
         total = recipe.total_steps
         metric, metric_words = recipe.metric
         metric_tag = "test/" + metric.removeprefix("test_")
-        manager = tf.train.CheckpointManager(
+        checkpoints = Checkpoints(
             self.checkpoint,
             self.checkpoint_dir if self.chief else self._worker_dir(),
-            max_to_keep=MAX_CHECKPOINTS,
+            MAX_CHECKPOINTS,
+            self.out,
         )
         # Under --overwrite the chief deleted the old run; the other workers must not read it.
-        latest = None if config.overwrite else tf.train.latest_checkpoint(self.checkpoint_dir)
+        latest = None
+        if not config.overwrite:
+            latest = Checkpoints(self.checkpoint, self.checkpoint_dir, MAX_CHECKPOINTS, self.out)
+            latest = latest.restore(self._restore, set_aside=self.chief)
         if latest:
-            try:
-                self.checkpoint.restore(latest).assert_existing_objects_matched()
-            except (ValueError, AssertionError, tf.errors.OpError) as e:
-                raise ValueError(
-                    f"The checkpoint {latest} does not fit this model (another run's?): pass a "
-                    f"new --logdir, or --overwrite to start over there. "
-                    f"({str(e).splitlines()[0][:200]})"
-                ) from e
             self.out(f"Resumed from {latest} at step {int(self.step.numpy())}.")
         else:
             self.out(f"No checkpoint in {self.checkpoint_dir}: training from the start.")
@@ -293,7 +254,7 @@ class _Run:
                 lr = float(self.lr_schedule(step - 1))
                 loss = float(train_step(iterator))
                 if not np.isfinite(loss):
-                    raise FloatingPointError(f"The loss is {loss} at step {step}.")
+                    raise self._diverged(step, loss, lr, checkpoints.latest)
                 progress.update(step, loss, lr)
                 if step % config.log_every == 0 or step == total:
                     history[step] = loss
@@ -313,7 +274,7 @@ class _Run:
                     timed and time.monotonic() - saved_at > CHECKPOINT_SECONDS
                 )
                 if due or stopping:
-                    path = manager.save(checkpoint_number=step)
+                    path = self._save(checkpoints, step, loss, lr)
                     saved_at = time.monotonic()
                 if stopping:
                     writer.flush()
@@ -330,7 +291,7 @@ class _Run:
         writer.flush()
         trained = start < total
         if trained:
-            manager.save(checkpoint_number=total)
+            self._save(checkpoints, total, loss, lr)
         if not self.chief:
             shutil.rmtree(self._worker_dir(), ignore_errors=True)
 
@@ -348,16 +309,9 @@ class _Run:
         if self.chief and (trained or not os.path.exists(model_path)):
             save_atomically(model_path, self.model.save)
             outputs = recipe.write_outputs(self.model, config.logdir)
-            record = {
-                "recipe": recipe.kind,
-                "config": dataclasses.asdict(config),
-                **recipe.record,
-                "metrics": metrics,
-                "outputs": [MODEL_FILE, *(os.path.basename(p) for p in outputs)],
-            }
-            save_atomically(
-                os.path.join(config.logdir, CONFIG_FILE),
-                lambda path: _write_json(path, record),
+            self._write_record(
+                metrics=metrics,
+                outputs=[MODEL_FILE, *(os.path.basename(p) for p in outputs)],
             )
         words = metric_words[0].upper() + metric_words[1:]
         self.out(f"{words} {value:.4f} on {recipe.eval_size} examples.")
@@ -366,6 +320,80 @@ class _Run:
             for path in outputs:
                 self.out(f"Wrote {path}")
         return metrics
+
+    def _save(self, checkpoints: Checkpoints, step: int, loss: float, lr: float) -> str:
+        # Only finite weights are saved: every checkpoint kept is one a rerun can go on from.
+        if not self._all_finite():
+            raise self._diverged(step, loss, lr, checkpoints.latest, weights=True)
+        return checkpoints.save(step)
+
+    def _restore(self, path: str) -> None:
+        try:
+            self.checkpoint.restore(path).assert_existing_objects_matched()
+        except (ValueError, AssertionError, tf.errors.OpError) as e:
+            raise ValueError(
+                f"The checkpoint {path} does not fit this model (another run's?): pass a new "
+                f"--logdir, or --overwrite to start over there. "
+                f"({str(e).splitlines()[0][:200]})"
+            ) from e
+
+    def _all_finite(self) -> bool:
+        # The model's and the optimizer's variables (what a checkpoint holds), on the device.
+        if self._finite is None:
+            variables = [
+                v
+                for v in [*self.model.weights, *self.optimizer.variables]
+                if "float" in str(v.dtype)
+            ]
+
+            @tf.function
+            def finite():
+                return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+
+            self._finite = finite
+        return bool(self._finite())
+
+    def _write_record(self, **entries) -> None:
+        # The run's config.json: its settings, the recipe's record, and how it ended.
+        record = {
+            "recipe": self.recipe.kind,
+            "config": dataclasses.asdict(self.config),
+            **self.recipe.record,
+            **entries,
+        }
+        save_atomically(
+            os.path.join(self.config.logdir, CONFIG_FILE),
+            lambda path: _write_json(path, record),
+        )
+
+    def _diverged(
+        self, step: int, loss: float, lr: float, checkpoint, *, weights: bool = False
+    ) -> TrainingDivergedError:
+        # The weights are not finite any more: nothing of them is saved; the run record says
+        # how the run ended and the last checkpoint stays for a rerun with other settings.
+        c = self.config
+        advice = f"Try a lower --base_lr (now {c.base_lr:g})"
+        if c.mixed_precision:
+            advice += f", or --mixed_precision off (now {c.mixed_precision})"
+        advice += (
+            "; then run again to resume from the checkpoint, or with --overwrite to start over."
+        )
+        error = TrainingDivergedError(
+            step, loss, lr, checkpoint if self.chief else None, advice=advice, weights=weights
+        )
+        if self.chief:
+            self._write_record(
+                failure={
+                    "kind": "diverged",
+                    "non_finite": "weights" if weights else "loss",
+                    "step": step,
+                    "loss": str(loss),
+                    "learning_rate": lr,
+                    "checkpoint": checkpoint,
+                    "message": str(error),
+                }
+            )
+        return error
 
     @property
     def _multi_worker(self) -> bool:

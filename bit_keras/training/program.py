@@ -15,7 +15,9 @@ from collections.abc import Callable
 from absl import app, flags
 
 from bit_keras.training.config import MIXED_PRECISION, STRATEGIES, RunConfig
-from bit_keras.training.interrupts import TrainingInterrupted
+from bit_keras.training.interrupts import TrainingDivergedError, TrainingInterrupted
+from bit_keras.training.logdir import check_logdir
+from bit_keras.training.run_lock import RunLock, is_chief_process
 
 # Help of the fields every run has (`RunConfig`).
 _RUN_HELP = {
@@ -120,10 +122,13 @@ def run_program(
             config = config_class(**{name: holder.value for name, holder in holders.items()})
         except ValueError as e:
             sys.exit(f"{program}: error: {e}")
-        run = entry()  # TensorFlow loads only now
         try:
-            run(config, out=lambda line: print(line, flush=True))
-        except (ValueError, OSError) as e:
+            check_logdir(config)
+            # The lock first: a second run on the logdir fails before TensorFlow loads.
+            with RunLock(config.logdir, enabled=is_chief_process()):
+                run = entry()  # TensorFlow loads only now
+                run(config, out=lambda line: print(line, flush=True))
+        except (ValueError, OSError, TrainingDivergedError) as e:
             sys.exit(f"{program}: error: {e}")
         except TrainingInterrupted as e:
             sys.exit(e.exit_status)  # the loop has said where it saved

@@ -7,26 +7,13 @@ import keras
 import numpy as np
 import pytest
 
-from bit_keras.training import TrainConfig, hyperrule, train
+from bit_keras.training import hyperrule, train
 from bit_keras.training.loop import CONFIG_FILE, MODEL_FILE
+from bit_test_utils import tiny_train_config
 
 
 def _config(logdir, **overrides):
-    values = dict(
-        model="R14x1",
-        weights="none",
-        dataset="digits",
-        logdir=str(logdir),
-        batch_size=8,
-        base_lr=0.2,
-        steps=6,
-        resize=12,
-        crop=8,
-        checkpoint_every=3,
-        log_every=2,
-    )
-    values.update(overrides)
-    return TrainConfig(**values)
+    return tiny_train_config(logdir, **overrides)
 
 
 def test_trains_checkpoints_logs_and_saves(tmp_path):

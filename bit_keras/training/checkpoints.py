@@ -1,0 +1,162 @@
+"""A run's checkpoints: written, read back, then the oldest deleted; restored from the newest
+one that reads.
+
+`tf.train.CheckpointManager` deletes the oldest checkpoint inside `save`, before anything can
+check the new one; a save that went wrong (a full disk, a failing copy) would leave a damaged
+newest checkpoint and one good one fewer, and its restore would die on the damaged file. This
+keeps its file layout and its state file (`checkpoint`, so `tf.train.latest_checkpoint` and
+the manager read it as theirs) with public TensorFlow calls: `Checkpoint.write`, a read-back
+of every tensor, then the state file and the deletion of the oldest. A restore tries
+the newest first and falls back, saying which file is damaged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import tensorflow as tf
+
+DAMAGED_DIR = "damaged"
+STATE_FILE = "checkpoint"  # tf.train.latest_checkpoint's
+
+
+class CheckpointDamagedError(OSError):
+    """A checkpoint could not be read back, or none of a run's checkpoints could."""
+
+
+def damage(path: str) -> str | None:
+    """Why the checkpoint at prefix `path` cannot be read back, or None when every tensor
+    reads."""
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except (tf.errors.OpError, OSError, ValueError, IndexError, RuntimeError) as e:
+        text = str(e).strip().splitlines()
+        return f"{type(e).__name__}: {text[0][:200]}" if text else type(e).__name__
+    return None
+
+
+class Checkpoints:
+    """The checkpoints of one run in one folder.
+
+    Args:
+        checkpoint: What is saved and restored.
+        directory: The folder (created on the first save).
+        keep: How many of the newest checkpoints are kept.
+        out: Where lines about damaged checkpoints go.
+    """
+
+    def __init__(
+        self,
+        checkpoint: tf.train.Checkpoint,
+        directory: str,
+        keep: int,
+        out: Callable[[str], object] = print,
+    ):
+        self.checkpoint, self.directory, self.keep, self.out = checkpoint, directory, keep, out
+        # Written and restored as `Checkpoint.save` and the manager do, so that the files of
+        # both kinds restore alike (`write` alone would leave it out).
+        checkpoint.save_counter  # noqa: B018 (creates it)
+
+    @property
+    def latest(self) -> str | None:
+        """The newest checkpoint's prefix, or None."""
+        return tf.train.latest_checkpoint(self.directory)
+
+    def paths(self) -> list[str]:
+        """The prefixes of the checkpoints on disk, oldest first."""
+        state = tf.train.get_checkpoint_state(self.directory)
+        if state is None:
+            return []
+        listed = list(state.all_model_checkpoint_paths)
+        if state.model_checkpoint_path and state.model_checkpoint_path not in listed:
+            listed.append(state.model_checkpoint_path)
+        return [p for p in listed if tf.io.gfile.exists(p + ".index")]
+
+    def save(self, step: int) -> str:
+        """Writes the checkpoint of `step`, reads it back, then deletes the oldest beyond
+        `keep`.
+
+        Raises:
+            CheckpointDamagedError: the new checkpoint does not read back; the older ones and
+                the state file are as they were.
+        """
+        path = self.checkpoint.write(os.path.join(self.directory, f"ckpt-{step}"))
+        problem = damage(path)
+        if problem is not None:
+            raise CheckpointDamagedError(
+                f"The checkpoint {path} just written does not read back ({problem}): is the "
+                f"disk full or failing? The checkpoints before it are kept: "
+                f"{', '.join(self.paths()) or 'none'}."
+            )
+        older = [p for p in self.paths() if p != path]
+        kept = [*older[-(self.keep - 1) :], path] if self.keep > 1 else [path]
+        _write_state(self.directory, path, kept)
+        for old in older:
+            if old not in kept:
+                _delete(old)
+        return path
+
+    def restore(self, restore: Callable[[str], object], *, set_aside: bool = True) -> str | None:
+        """Restores the newest checkpoint that reads back with `restore(path)`.
+
+        Damaged ones are named and (with `set_aside`: by the one process that writes the
+        folder) moved into `DIRECTORY/damaged/` and left out of the state file; the run goes
+        on from the one restored, exactly as from any checkpoint.
+
+        Returns:
+            The restored checkpoint's prefix, or None when there is none.
+
+        Raises:
+            CheckpointDamagedError: there are checkpoints and none reads back.
+        """
+        paths = self.paths()
+        damaged = []
+        for path in reversed(paths):
+            problem = damage(path)
+            if problem is None:
+                restore(path)
+                if damaged and set_aside:
+                    self._set_aside(damaged, paths, path)
+                return path
+            damaged.append(path)
+            self.out(f"The checkpoint {path} is damaged ({problem}); trying the one before.")
+        if damaged:
+            raise CheckpointDamagedError(
+                f"No checkpoint in {self.directory} reads back (damaged: "
+                f"{', '.join(os.path.basename(p) for p in damaged)}): pass --overwrite to delete "
+                "the run and start over, or a new --logdir."
+            )
+        return None
+
+    def _set_aside(self, damaged: list[str], paths: list[str], restored: str) -> None:
+        # Out of the way of the saves to come, and out of the state file; kept to look at.
+        aside = os.path.join(self.directory, DAMAGED_DIR)
+        tf.io.gfile.makedirs(aside)
+        for path in damaged:
+            for name in tf.io.gfile.glob(path + ".*"):
+                tf.io.gfile.rename(
+                    name, os.path.join(aside, os.path.basename(name)), overwrite=True
+                )
+        _write_state(self.directory, restored, [p for p in paths if p not in damaged])
+        self.out(f"Moved the damaged checkpoint(s) into {aside}.")
+
+
+def _write_state(directory: str, latest: str, paths: list[str]) -> None:
+    # The state file as CheckpointManager writes it (text CheckpointState, paths relative to
+    # the folder, so that a logdir can move), replaced atomically; TensorFlow's own writer
+    # of it is deprecated.
+    lines = [f'model_checkpoint_path: "{os.path.basename(latest)}"'] + [
+        f'all_model_checkpoint_paths: "{os.path.basename(p)}"' for p in paths
+    ]
+    state = os.path.join(directory, STATE_FILE)
+    with tf.io.gfile.GFile(state + ".tmp", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    tf.io.gfile.rename(state + ".tmp", state, overwrite=True)
+
+
+def _delete(path: str) -> None:
+    for name in tf.io.gfile.glob(path + ".*"):
+        tf.io.gfile.remove(name)

@@ -1,0 +1,63 @@
+"""A run's folder: the files a run writes there, and the checks made before it writes any.
+
+Light on purpose (no TensorFlow): the programs check the logdir before TensorFlow loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+from bit_keras.training.config import RunConfig
+
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.json"
+CHECKPOINT_DIR = "checkpoints"
+WORKERS_DIR = ".workers"  # other workers' checkpoints (MultiWorkerMirroredStrategy)
+
+
+def check_logdir(config: RunConfig) -> None:
+    """Raises ValueError, before anything is written, for a logdir this run cannot use: a
+    file, a folder it cannot write, or the folder of a run of another model or data set."""
+    logdir = os.path.abspath(config.logdir)
+    existing = logdir
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if existing == logdir and not os.path.isdir(logdir):
+        raise ValueError(f"--logdir {logdir!r} is a file, not a folder: pass a new --logdir.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"--logdir {logdir!r} cannot be written ({existing!r} is not writable): pass a "
+            "folder you can write to."
+        )
+    if config.overwrite:
+        return  # the run there is deleted before this one starts
+    record_path = os.path.join(logdir, CONFIG_FILE)
+    if not os.path.isfile(record_path):
+        return
+    try:
+        with open(record_path) as f:
+            previous = json.load(f).get("config") or {}
+    except (OSError, ValueError):
+        return  # not ours to judge; the checkpoint restore still checks the model
+    for key in ("model", "dataset"):
+        if key in previous and previous[key] != getattr(config, key):
+            raise ValueError(
+                f"--logdir {logdir!r} holds a run of {previous.get('model')} on "
+                f"{previous.get('dataset')}, not {config.model} on {config.dataset}: pass a new "
+                "--logdir, or --overwrite to delete that run and start over there."
+            )
+
+
+def clear_run(logdir: str) -> None:
+    """Deletes what a run wrote into `logdir` (checkpoints, TensorBoard events, the model and
+    its JSON), and nothing else that may be there."""
+    if not os.path.isdir(logdir):
+        return
+    for name in os.listdir(logdir):
+        path = os.path.join(logdir, name)
+        if name in (CHECKPOINT_DIR, WORKERS_DIR) and os.path.isdir(path):
+            shutil.rmtree(path)
+        elif name in (MODEL_FILE, CONFIG_FILE) or name.startswith("events.out.tfevents."):
+            os.remove(path)

@@ -1,0 +1,92 @@
+"""Damaged checkpoints: each save is read back before the oldest is deleted; a resume skips a
+damaged newest checkpoint, names it, and goes on exactly from the one before."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import bit_keras.training.checkpoints as checkpoints
+from bit_keras.training import train
+from bit_keras.training.checkpoints import CheckpointDamagedError, Checkpoints
+from bit_test_utils import tiny_train_config
+
+
+def _cut(prefix: str) -> None:
+    # Half of the data file, as a failed copy or a full disk leaves it.
+    (data,) = tf.io.gfile.glob(prefix + ".data-*")
+    with open(data, "rb") as f:
+        content = f.read()
+    with open(data, "wb") as f:
+        f.write(content[: len(content) // 2])
+
+
+def _small(tmp_path, keep=2):
+    variable = tf.Variable(np.arange(1000, dtype=np.float32))
+    lines = []
+    return (
+        variable,
+        Checkpoints(tf.train.Checkpoint(v=variable), str(tmp_path), keep, lines.append),
+        lines,
+    )
+
+
+def test_saves_keep_the_newest_and_a_bad_save_keeps_the_older_ones(tmp_path, monkeypatch):
+    variable, store, _ = _small(tmp_path)
+    for step in (1, 2, 3):
+        variable.assign_add(tf.ones_like(variable))
+        store.save(step)
+    assert [os.path.basename(p) for p in store.paths()] == ["ckpt-2", "ckpt-3"]
+    assert not tf.io.gfile.glob(str(tmp_path / "ckpt-1.*"))  # deleted after ckpt-3 read back
+    assert store.latest == str(tmp_path / "ckpt-3")
+    # A save that does not read back: an error, and nothing older is deleted.
+    monkeypatch.setattr(checkpoints, "damage", lambda path: "DataLossError: cut short")
+    with pytest.raises(CheckpointDamagedError, match=r"ckpt-4 just written does not read back"):
+        store.save(4)
+    assert [os.path.basename(p) for p in store.paths()] == ["ckpt-2", "ckpt-3"]
+    assert store.latest == str(tmp_path / "ckpt-3")
+
+
+def test_a_damaged_newest_checkpoint_is_named_and_the_one_before_restored(tmp_path):
+    variable, store, lines = _small(tmp_path, keep=3)
+    for step in (1, 2, 3):
+        variable.assign(np.full(1000, step, np.float32))
+        store.save(step)
+    _cut(store.latest)
+    variable.assign(np.zeros(1000, np.float32))
+    restored = store.restore(lambda path: store.checkpoint.restore(path))
+    assert restored == str(tmp_path / "ckpt-2")
+    np.testing.assert_array_equal(variable.numpy(), np.full(1000, 2, np.float32))
+    assert lines[0].startswith(f"The checkpoint {tmp_path / 'ckpt-3'} is damaged (")
+    assert tf.train.latest_checkpoint(str(tmp_path)) == restored  # the state file agrees
+    assert tf.io.gfile.glob(str(tmp_path / "damaged" / "ckpt-3.*"))  # set aside, not deleted
+    # None that reads: one error naming them and the way out.
+    for path in store.paths():
+        _cut(path)
+    with pytest.raises(
+        CheckpointDamagedError, match=r"damaged: ckpt-2, ckpt-1\): pass --overwrite"
+    ):
+        store.restore(lambda path: store.checkpoint.restore(path))
+
+
+def _config(logdir):
+    return tiny_train_config(logdir, checkpoint_every=2)
+
+
+def test_a_run_resumes_past_a_damaged_checkpoint_to_the_same_weights(tmp_path):
+    _, whole = train(_config(tmp_path / "whole"), out=lambda _: None, return_model=True)
+    run = tmp_path / "run"
+    train(_config(run), out=lambda _: None)
+    # As if the run had stopped after step 6's checkpoint, which a bad copy cut short.
+    os.remove(run / "model.keras")
+    _cut(str(run / "checkpoints" / "ckpt-6"))
+    lines = []
+    _, resumed = train(_config(run), out=lines.append, return_model=True)
+    assert any(
+        line.startswith(f"The checkpoint {run / 'checkpoints' / 'ckpt-6'} is damaged")
+        for line in lines
+    )
+    assert f"Resumed from {run / 'checkpoints' / 'ckpt-4'} at step 4." in lines
+    for a, b in zip(resumed.get_weights(), whole.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
