@@ -1,4 +1,4 @@
-"""Exports a BiT model as a TF Hub SavedModel, with a publishing bundle beside it.
+r"""Exports a BiT model as a TF Hub SavedModel, with a publishing bundle beside it.
 
 The SavedModel takes float32 images in [0, 1] of any size and outputs the pre-logits
 (`--signature=feature_vector`, the default, TF Hub's "image feature vector") or the logits

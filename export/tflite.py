@@ -1,4 +1,4 @@
-"""Exports a BiT model to TFLite, checks it in LiteRT, and writes it only if it passes.
+r"""Exports a BiT model to TFLite, checks it in LiteRT, and writes it only if it passes.
 
 Weight standardization is folded into the kernels and the weights frozen, so the file holds
 only builtin ops (no variables, no Flex). Input: float32 images in [0, 1], [1, R, R, 3] with

@@ -1,4 +1,4 @@
-"""Times a bit_keras BiT against keras.applications ResNet50V2, side by side, and prints ratios.
+r"""Times a bit_keras BiT against keras.applications ResNet50V2, side by side, and prints ratios.
 
 Inference throughput, batch-1 latency, bit-train's training step and LiteRT latency of the
 TFLite exports (float32, float16, int8), each model timed in turns, medians of --repeats;

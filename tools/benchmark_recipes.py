@@ -1,4 +1,4 @@
-"""Times bit-pretrain's training step and input pipeline against bit-train's, and prints both.
+r"""Times bit-pretrain's training step and input pipeline against bit-train's, and prints both.
 
 Pre-training adds weight decay and gradient clipping to the step, and Inception crops to the
 input; the forward and backward pass are the same. Random weights and images, no download.

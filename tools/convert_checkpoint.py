@@ -1,4 +1,4 @@
-"""Converts BiT weights: official `.npz` <-> Keras `.keras` / `.weights.h5`.
+r"""Converts BiT weights: official `.npz` <-> Keras `.keras` / `.weights.h5`.
 
 Reads a published name, an official-layout `.npz`, a `.keras` model (a run's `model.keras`)
 or a `.weights.h5` file (with --model, its architecture); writes `.keras`, `.weights.h5` or

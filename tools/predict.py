@@ -1,4 +1,4 @@
-"""Classifies an image with a BiT model and prints the top classes.
+r"""Classifies an image with a BiT model and prints the top classes.
 
 Example (no download; the small checkpoint in the official layout that the project's fixtures
 hold has RANDOM weights, so its classes mean nothing):

@@ -1,4 +1,4 @@
-"""Pre-trains a BiT with BiT's upstream recipe (also installed as the `bit-pretrain` command).
+r"""Pre-trains a BiT with BiT's upstream recipe (also installed as the `bit-pretrain` command).
 
 Example (the README's pre-training example: offline, a small BiT from scratch on the built-in
 digits; prints the test accuracy and where the model and its official-layout .npz went):

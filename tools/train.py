@@ -1,4 +1,4 @@
-"""Fine-tunes a BiT model with BiT-HyperRule (also installed as the `bit-train` command).
+r"""Fine-tunes a BiT model with BiT-HyperRule (also installed as the `bit-train` command).
 
 Example (the README's main job: offline, about 2 minutes on 2 CPU cores, a small BiT
 trained from scratch on the built-in digits; prints the test accuracy and the model's path):

@@ -95,3 +95,33 @@ def test_programs_parse_their_flags_before_tensorflow_loads(program):
     )
     assert loaded.stdout.strip() == "[]", (program, loaded.stdout, loaded.stderr[-2000:])
     assert "no_such_flag" in _flag_error(program, "--no_such_flag").stderr
+
+
+# Every program of the project (tools/*.py, export/*.py).
+PROGRAMS = sorted(
+    str(path.relative_to(REPO))
+    for folder in ("tools", "export")
+    for path in (REPO / folder).glob("*.py")
+    if 'if __name__ == "__main__":' in path.read_text()
+)
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_help_shows_the_examples_as_written(program):
+    # A "\" that ends a line of an example stays there (a plain docstring would join the
+    # lines into one with runs of spaces).
+    docstring = (REPO / program).read_text().split('"""', 2)[1]  # as written in the file
+    continued = [line for line in docstring.splitlines() if line.endswith(" \\")]
+    result = subprocess.run(
+        [sys.executable, str(REPO / program), "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    for line in docstring.splitlines()[:3]:
+        assert line in result.stdout
+    for line in continued:
+        assert line in result.stdout, line
