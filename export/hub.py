@@ -37,7 +37,10 @@ _BUNDLE = flags.DEFINE_boolean(
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    # TensorFlow loads here, after the flags are parsed.
+    # TensorFlow loads here, after the flags are parsed, without its log lines.
+    from bit_keras.tf_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     from bit_keras.export.hub_saved_model import bundle_paths, export_hub_saved_model
 
     def export():

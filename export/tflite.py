@@ -65,7 +65,10 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("--mode=int8 needs --representative_dataset to calibrate on.")
     if _IO_DTYPE.value == "int8" and _MODE.value != "int8":
         raise app.UsageError("--io_dtype=int8 needs --mode=int8.")
-    # TensorFlow loads here, after the flags are parsed.
+    # TensorFlow loads here, after the flags are parsed, without its log lines.
+    from bit_keras.tf_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     from bit_keras.export import sample_images
     from bit_keras.export.tflite import export_tflite
 

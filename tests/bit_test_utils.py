@@ -20,6 +20,14 @@ TIMM_IO = TIMM_FIXTURES / "bit_r14x1_head10_timm_reference_io.npz"
 # The fixture network: one unit per block, width 1, a 10-class head.
 FIXTURE_BLOCK_UNITS = (1, 1, 1, 1)
 FIXTURE_CLASSES = 10
+# bit_keras.tf_logs' switch that keeps TensorFlow's own log lines.
+TF_LOGS_ENV = "BIT_KERAS_TF_LOGS"
+# What TensorFlow, absl and LiteRT write on their own (said here independently of
+# bit_keras.tf_logs): glog-style lines, and the start-up lines without that prefix.
+TENSORFLOW_LOG_LINE = re.compile(
+    r"^(?:[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\]|WARNING: All log messages before absl"
+    r"|To enable the following instructions|INFO: Created TensorFlow Lite|fully_quantize: )"
+)
 # The issue's bar for matching the official implementation.
 PARITY_ATOL = 1e-4
 
@@ -40,12 +48,25 @@ def readme_python_blocks(text: str | None = None) -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, re.S)
 
 
-def run_python(args: list[str], *, cwd=REPO, timeout: int = 300) -> subprocess.CompletedProcess:
-    """Runs `python ARGS` (this interpreter) as the README's commands run, output captured."""
+def run_python(
+    args: list[str],
+    *,
+    cwd=REPO,
+    timeout: int = 300,
+    as_user: bool = False,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    """Runs `python ARGS` (this interpreter) as the README's commands run, output captured.
+
+    TensorFlow's C++ log level is set to 3 (errors only), unless `as_user`: then the
+    environment is the user's, without any TensorFlow log setting, as the README's commands
+    run on a fresh machine. `env` adds to either."""
+    user = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", TF_LOGS_ENV)}
+    base = user if as_user else {**user, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        env={**base, **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -14,7 +14,7 @@ import re
 import shlex
 import time
 
-from bit_test_utils import REPO, readme_bash_lines, run_python
+from bit_test_utils import REPO, TENSORFLOW_LOG_LINE, readme_bash_lines, run_python
 
 README = (REPO / "README.md").read_text()
 MAIN_JOB_LOGDIR = "/tmp/bit_digits"
@@ -30,14 +30,21 @@ def _export_commands() -> list[list[str]]:
     return [shlex.split(line) for line in lines if line.startswith(".venv/bin/python export/")]
 
 
+def _tensorflow_lines(result) -> list[str]:
+    text = result.stdout + result.stderr
+    return [line for line in text.splitlines() if TENSORFLOW_LOG_LINE.match(line)]
+
+
 def test_main_job_reaches_95_percent_on_digits_then_exports(tmp_path):
     logdir = tmp_path / "bit_digits"
     args = [a for a in _main_job_args() if not a.startswith("--logdir")]
     assert "--dataset=digits" in args and "--weights=none" in args
     start = time.monotonic()
-    result = run_python(["tools/train.py", *args, f"--logdir={logdir}"], timeout=900)
+    result = run_python(["tools/train.py", *args, f"--logdir={logdir}"], timeout=900, as_user=True)
     seconds = time.monotonic() - start
     assert result.returncode == 0, result.stderr[-3000:]
+    # The program's own lines only: none of TensorFlow's, absl's or LiteRT's.
+    assert _tensorflow_lines(result) == []
     match = re.search(r"Test accuracy (\d\.\d+) on 359 examples", result.stdout)
     print(f"README main job: {match[0]} in {seconds:.0f} s")
     assert float(match[1]) >= 0.95
@@ -50,8 +57,9 @@ def test_main_job_reaches_95_percent_on_digits_then_exports(tmp_path):
     for args in commands:
         args = [a.replace("/tmp/", f"{tmp_path}/") for a in args]
         assert f"--model={logdir}/model.keras" in args
-        result = run_python(args[1:], timeout=600)
+        result = run_python(args[1:], timeout=600, as_user=True)
         assert result.returncode == 0, result.stderr[-3000:]
+        assert _tensorflow_lines(result) == []
         outputs[args[1]] = result.stdout
     assert "resolution 16 from the run's config.json" in outputs["export/hub.py"]
     assert (tmp_path / "bit_digits_hub" / "saved_model.pb").is_file()

@@ -67,6 +67,9 @@ _OUTPUT = flags.DEFINE_string("output", None, "Write the figures here as JSON.")
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bit_keras.tf_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     from absl import logging
 
     from bit_keras.benchmark import compare

@@ -32,6 +32,9 @@ _JIT_COMPILE = flags.DEFINE_boolean("jit_compile", False, "Compile both steps wi
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bit_keras.tf_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     from bit_keras.benchmark.recipes import RecipeBenchmarkConfig, run
 
     try:

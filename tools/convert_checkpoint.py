@@ -59,6 +59,9 @@ _OVERWRITE = flags.DEFINE_boolean("overwrite", False, "Replace an existing outpu
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bit_keras.tf_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     from bit_keras.pretrained import convert_checkpoint
 
     try:

@@ -14,6 +14,9 @@ _PATTERN = flags.DEFINE_string("pattern", "*", "Shell-style filter on the names,
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bit_keras.tf_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     from bit_keras.pretrained import model_table
 
     print(model_table(_PATTERN.value))

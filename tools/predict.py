@@ -44,6 +44,9 @@ _TOP = flags.DEFINE_integer("top", 5, "How many classes to print.", lower_bound=
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bit_keras.tf_logs import quiet_tensorflow
+
+    quiet_tensorflow()
     import bit_keras
     from bit_keras import image_io, pretrained
     from bit_keras.predictions import top_classes

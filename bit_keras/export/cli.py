@@ -6,6 +6,7 @@ check every flag before building anything, then make one library call.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import signal
 import sys
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from absl import flags
+
+from bit_keras.tf_logs import held_stderr, quiet_tensorflow, verbose_requested, verbosity_given
 
 if TYPE_CHECKING:
     from bit_keras.export.model_source import ModelSource
@@ -81,8 +84,12 @@ def run_export(program: str, export: Callable[[], object]) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, terminate)
+    verbose = verbosity_given() or verbose_requested()
+    quiet_tensorflow(verbose)
     try:
-        export()
+        # The converter's and TensorFlow's C++ lines too (LiteRT's, the TFLite converter's).
+        with contextlib.nullcontext() if verbose else held_stderr():
+            export()
     except KeyboardInterrupt:
         print(f"{program}: interrupted; no half-written file was left.", file=sys.stderr)
         sys.exit(INTERRUPTED_STATUS)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from absl import app, flags
 
+from bit_keras.tf_logs import quiet_tensorflow
 from bit_keras.training.config import MIXED_PRECISION, STRATEGIES, RunConfig
 from bit_keras.training.interrupts import TrainingDivergedError, TrainingInterrupted
 from bit_keras.training.logdir import check_logdir
@@ -126,6 +127,7 @@ def run_program(
             check_logdir(config)
             # The lock first: a second run on the logdir fails before TensorFlow loads.
             with RunLock(config.logdir, enabled=is_chief_process()):
+                quiet_tensorflow()
                 run = entry()  # TensorFlow loads only now
                 run(config, out=lambda line: print(line, flush=True))
         except (ValueError, OSError, TrainingDivergedError) as e:

@@ -32,6 +32,8 @@ def _run(program, *args, env=None):
 
 
 def test_convert_then_use(official_ckpt, reference_io, tmp_path):
+    import bit_keras.layers  # noqa: F401 (registers the layers: load a .keras file after it)
+
     output = tmp_path / "bit.keras"
     result = _run("convert_checkpoint.py", f"--checkpoint={official_ckpt}", f"--output={output}")
     assert result.returncode == 0, result.stderr
