@@ -41,11 +41,6 @@ def is_tensorflow_log_line(line: str) -> bool:
     return bool(_LOG_LINE.match(line)) or line.startswith(_BARE_LINES)
 
 
-def verbose_requested() -> bool:
-    """Whether `BIT_KERAS_TF_LOGS=1` asks for TensorFlow's lines."""
-    return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
-
-
 @contextlib.contextmanager
 def held_stderr() -> Iterator[None]:
     """Holds what is written to file descriptor 2 in the block (by C++ code too), then writes
@@ -69,20 +64,20 @@ def held_stderr() -> Iterator[None]:
             sys.stderr.flush()
 
 
-def verbosity_given() -> bool:
-    """Whether absl's `--verbosity` (or `-v`) was given to the program."""
+def logs_wanted() -> bool:
+    """Whether TensorFlow's lines are asked for: `BIT_KERAS_TF_LOGS=1`, or absl's
+    `--verbosity` (or `-v`) given to the program."""
     from absl import flags
 
+    if os.environ.get(VERBOSE_ENV, "") not in ("", "0"):
+        return True
     return "verbosity" in flags.FLAGS and flags.FLAGS["verbosity"].present > 0
 
 
-def quiet_tensorflow(verbose: bool | None = None) -> None:
+def quiet_tensorflow() -> None:
     """Imports TensorFlow and Keras, keeping TensorFlow's log lines out of the output (see
-    the module docstring); verbose (default: `--verbosity` given) or with
-    `BIT_KERAS_TF_LOGS=1`, imports them as they are."""
-    if verbose is None:
-        verbose = verbosity_given()
-    if verbose or verbose_requested():
+    the module docstring); when `logs_wanted()`, imports them as they are."""
+    if logs_wanted():
         import keras
         import tensorflow  # noqa: F401
 

@@ -70,11 +70,7 @@ def main(argv: list[str]) -> None:
     from bit_keras.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
-    from absl import logging
-
     from bit_keras.benchmark import compare
-
-    logging.set_verbosity(logging.WARNING)  # TensorFlow's INFO lines of every TFLite conversion
 
     try:
         config = compare.BenchmarkConfig(

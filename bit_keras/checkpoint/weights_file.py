@@ -310,7 +310,7 @@ def save_timm_weights(
 
     def save(tmp: str) -> None:
         save_file(tensors, os.path.join(tmp, SAFETENSORS_FILE), metadata={"format": "pt"})
-        with open(os.path.join(tmp, "config.json"), "w") as f:
+        with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
             json.dump(config, f, indent=2)
             f.write("\n")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from absl import flags
 
-from bit_keras.tf_logs import held_stderr, quiet_tensorflow, verbose_requested, verbosity_given
+from bit_keras.tf_logs import held_stderr, logs_wanted
 
 if TYPE_CHECKING:
     from bit_keras.export.model_source import ModelSource
@@ -84,11 +84,10 @@ def run_export(program: str, export: Callable[[], object]) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, terminate)
-    verbose = verbosity_given() or verbose_requested()
-    quiet_tensorflow(verbose)
     try:
-        # The converter's and TensorFlow's C++ lines too (LiteRT's, the TFLite converter's).
-        with contextlib.nullcontext() if verbose else held_stderr():
+        # The converter's and LiteRT's C++ lines too (the programs imported TensorFlow with
+        # `quiet_tensorflow` before this).
+        with contextlib.nullcontext() if logs_wanted() else held_stderr():
             export()
     except KeyboardInterrupt:
         print(f"{program}: interrupted; no half-written file was left.", file=sys.stderr)

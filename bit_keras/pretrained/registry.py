@@ -26,7 +26,6 @@ from bit_keras.checkpoint.fetch import BIT_MODELS_URL, CheckpointDownloadError, 
 from bit_keras.checkpoint.hub import (
     HUB_PREFIX,
     SAFETENSORS_FILE,
-    download_from_hub,
     is_hub_name,
     parse_hub_name,
 )
@@ -175,38 +174,38 @@ def _published() -> dict[str, PretrainedModel]:
                 params=params,
                 hub_id=_timm_hub_id(arch, tag),
             )
-    # Students distilled from BiT-M-R152x2 on ILSVRC-2012 (Beyer et al., arXiv 2106.05237).
-    for resolution in DISTILLED_RESOLUTIONS:
-        name = f"BiT-R50x1-distilled-{resolution}"
-        models[name] = PretrainedModel(
-            name=name,
-            architecture="R50x1",
-            weights=f"distilled-{resolution}",
-            classes=IMAGENET1K_CLASSES,
-            origin=f"{BIT_MODELS_URL}distill/R50x1_{resolution}.npz",
-            description=(
-                f"R50x1 distilled from BiT-M-R152x2 on ILSVRC-2012 at {resolution}x{resolution} px"
-            ),
-            resolution=resolution,
-            params=_PARAMS["R50x1"][0],
-            hub_id=_timm_hub_id("R50x1", f"distilled-{resolution}"),
-        )
-    for resolution in TEACHER_RESOLUTIONS:
-        name = f"BiT-R152x2-teacher-{resolution}"
-        models[name] = PretrainedModel(
-            name=name,
-            architecture="R152x2",
-            weights=f"teacher-{resolution}",
-            classes=IMAGENET1K_CLASSES,
-            origin=f"{BIT_MODELS_URL}distill/R152x2_T_{resolution}.npz",
-            description=(
-                f"BiT-M-R152x2 fine-tuned on ILSVRC-2012 at {resolution}x{resolution} px, the "
-                "teacher of the distilled R50x1"
-            ),
-            resolution=resolution,
-            params=_PARAMS["R152x2"][0],
-            hub_id=_timm_hub_id("R152x2", f"teacher-{resolution}"),
-        )
+    # Students distilled from BiT-M-R152x2 on ILSVRC-2012 (Beyer et al., arXiv 2106.05237),
+    # and their two teachers.
+    for arch, kind, resolutions, file_stem, description in (
+        (
+            "R50x1",
+            "distilled",
+            DISTILLED_RESOLUTIONS,
+            "R50x1",
+            "R50x1 distilled from BiT-M-R152x2 on ILSVRC-2012 at {0}x{0} px",
+        ),
+        (
+            "R152x2",
+            "teacher",
+            TEACHER_RESOLUTIONS,
+            "R152x2_T",
+            "BiT-M-R152x2 fine-tuned on ILSVRC-2012 at {0}x{0} px, the teacher of the "
+            "distilled R50x1",
+        ),
+    ):
+        for resolution in resolutions:
+            name, tag = f"BiT-{arch}-{kind}-{resolution}", f"{kind}-{resolution}"
+            models[name] = PretrainedModel(
+                name=name,
+                architecture=arch,
+                weights=tag,
+                classes=IMAGENET1K_CLASSES,
+                origin=f"{BIT_MODELS_URL}distill/{file_stem}_{resolution}.npz",
+                description=description.format(resolution),
+                resolution=resolution,
+                params=_PARAMS[arch][0],
+                hub_id=_timm_hub_id(arch, tag),
+            )
     return models
 
 
@@ -363,7 +362,7 @@ def fetch(info: PretrainedModel, source: str | None = None) -> str:
                 f"BiT-M-*-ILSVRC2012, the 224 px student and the teachers): use the bucket "
                 f"({WEIGHTS_SOURCE_ENV}=auto or bucket)."
             )
-        path = download_from_hub(info.hub_name)
+        path = local_weights_file(info.hub_name)
         logger.info("%s: timm's copy of the weights, %s (%s).", info.name, info.hub_name, path)
         return path
     try:
@@ -372,7 +371,7 @@ def fetch(info: PretrainedModel, source: str | None = None) -> str:
         if source == "bucket" or info.hub_name is None:
             raise
         try:
-            path = download_from_hub(info.hub_name)
+            path = local_weights_file(info.hub_name)  # as any hf-hub: name, config beside
         except CheckpointDownloadError as hub_error:
             raise CheckpointDownloadError(
                 f"{info.name}: neither source gave the weights. The official bucket: "

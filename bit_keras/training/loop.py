@@ -225,10 +225,13 @@ class _Run:
             self.out,
         )
         # Under --overwrite the chief deleted the old run; the other workers must not read it.
-        latest = None
-        if not config.overwrite:
-            latest = Checkpoints(self.checkpoint, self.checkpoint_dir, MAX_CHECKPOINTS, self.out)
-            latest = latest.restore(self._restore, set_aside=self.chief)
+        # Every worker resumes from the chief's checkpoints (the chief's own `checkpoints`).
+        chiefs = (
+            checkpoints
+            if self.chief
+            else Checkpoints(self.checkpoint, self.checkpoint_dir, MAX_CHECKPOINTS, self.out)
+        )
+        latest = None if config.overwrite else chiefs.restore(self._restore, set_aside=self.chief)
         if latest:
             self.out(f"Resumed from {latest} at step {int(self.step.numpy())}.")
         else:
