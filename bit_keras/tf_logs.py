@@ -33,6 +33,10 @@ _BARE_LINES = (
     "To enable the following instructions:",  # the second line of the CPU-feature notice
     "INFO: ",  # LiteRT's own INFO lines ("Created TensorFlow Lite XNNPACK delegate for CPU.")
     "fully_quantize: ",  # the TFLite calibrator's settings line
+    # libjpeg's own lines as TensorFlow's decoder meets a damaged file (the error names it)
+    "Improper call to JPEG library",
+    "Corrupt JPEG data",
+    "Premature end of JPEG file",
 )
 
 

@@ -4,6 +4,7 @@ It imports the helpers below every layer (`preprocessing`, `image_io`) and may u
 `bit_keras.pretrained` and below; never `training` or `export`, which build on it.
 """
 
+from bit_keras.data.image_check import IMAGE_CHECKS, VERDICTS_FILE, undecodable_image
 from bit_keras.data.pipeline import (
     EVAL_RESIZE_RATIO,
     Examples,
@@ -27,6 +28,8 @@ from bit_keras.data.sources import (
 
 __all__ = [
     "EVAL_RESIZE_RATIO",
+    "IMAGE_CHECKS",
+    "VERDICTS_FILE",
     "DataSource",
     "Examples",
     "digits_source",
@@ -42,4 +45,5 @@ __all__ = [
     "test_dataset",
     "tfds_source",
     "train_dataset",
+    "undecodable_image",
 ]

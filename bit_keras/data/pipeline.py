@@ -44,27 +44,43 @@ class Examples:
             is None. A resumed stream is reshuffled per epoch from the seed and skipped
             within the current epoch (cost: reading part of one epoch's records, undecoded).
         decode: Record -> image.
+        undecodable: What a record that fails to decode does (records are file paths, with
+            `lookup`): None, TensorFlow's error as it comes; `stop`, an error naming the file
+            (`image_check.undecodable_image` reads it); `skip`, its place in the order goes
+            to the next example that decodes (the same on every run and after a resume) and
+            `on_skip` is told its path.
+        on_skip: Called with the path of each file `skip` leaves out.
     """
 
     size: int
     lookup: Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]] | None = None
     stream: Callable[[], tf.data.Dataset] | None = None
     decode: Callable[[tf.Tensor], tf.Tensor] = _identity
+    undecodable: str | None = None
+    on_skip: Callable[[str], object] | None = None
 
     def __post_init__(self):
         if self.size < 1:
             raise ValueError(f"A training split needs examples. Received: size={self.size}")
         if (self.lookup is None) == (self.stream is None):
             raise ValueError("Examples needs exactly one of `lookup` and `stream`.")
+        if self.undecodable not in (None, "stop", "skip"):
+            raise ValueError(
+                f"`undecodable` must be None, 'stop' or 'skip'. Received: {self.undecodable!r}"
+            )
+        if self.undecodable and self.lookup is None:
+            raise ValueError("`undecodable` names files: it needs `lookup`.")
 
     @classmethod
-    def from_arrays(cls, records, labels, decode=_identity) -> Examples:
-        """Random access into in-memory records (images or file names) and labels."""
+    def from_arrays(cls, records, labels, decode=_identity, **options) -> Examples:
+        """Random access into in-memory records (images or file names) and labels;
+        `options` are further fields (`undecodable`, `on_skip`)."""
         records, labels = tf.constant(records), tf.constant(labels, tf.int64)
         return cls(
             len(labels),
             lookup=lambda i: (tf.gather(records, i), tf.gather(labels, i)),
             decode=decode,
+            **options,
         )
 
     @classmethod
@@ -112,9 +128,7 @@ class Examples:
             lookup = self.lookup
 
             def at(position):
-                epoch_seed = tf.stack([tf.constant(key, tf.int64), position // n])
-                index = tf.random.experimental.index_shuffle(position % n, epoch_seed, n - 1)
-                return (*lookup(index), position)
+                return (*lookup(_shuffled_index(position, key, n)), position)
 
             ds = tf.data.Dataset.range(start, np.iinfo(np.int64).max).map(at)
         else:
@@ -142,11 +156,55 @@ class Examples:
             ds = tf.data.Dataset.zip(ds, tf.data.Dataset.range(start, np.iinfo(np.int64).max))
             ds = ds.map(lambda example, position: (*example, position))
         decode = self.decode
-        return ds.map(
+        ds = ds.map(
             lambda record, label, position: (decode(record), label, position),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )
+        return self._undecodable_handled(ds, key, start) if self.undecodable else ds
+
+    def _undecodable_handled(self, ds: tf.data.Dataset, key: int, start: int) -> tf.data.Dataset:
+        # Examples that fail to decode are dropped (`ignore_errors`); the position of the next
+        # one that decodes shows the gap. Its file is named (`stop`: by an error; `skip`:
+        # to `on_skip`) and, skipping, that next example fills the gap's places as well, so
+        # the k-th element is still the one at position k, as a resumed pipeline has it.
+        n, lookup, stop = self.size, self.lookup, self.undecodable == "stop"
+        on_skip = self.on_skip or (lambda path: None)
+
+        def name(paths):
+            for path in paths.numpy():
+                path = path.decode()
+                if stop:
+                    from bit_keras.data.image_check import undecodable_error
+
+                    raise undecodable_error(path)
+                on_skip(path)
+            return 0
+
+        def gap(last, element):
+            return element[2], (*element, last)
+
+        def fill(image, label, position, last):
+            missing = tf.range(last + 1, position)
+
+            def named():
+                indices = tf.map_fn(lambda p: _shuffled_index(p, key, n), missing)
+                paths = lookup(indices)[0]
+                return tf.py_function(name, [paths], tf.int32)
+
+            done = tf.cond(tf.size(missing) > 0, named, lambda: tf.constant(0))
+            with tf.control_dependencies([done]):
+                places = tf.data.Dataset.range(last + 1, position + 1)
+            return places.map(lambda place: (image, label, place))
+
+        ds = ds.ignore_errors().scan(tf.constant(start - 1, tf.int64), gap)
+        return ds.flat_map(fill)
+
+
+def _shuffled_index(position, key: int, n: int) -> tf.Tensor:
+    """The index of the example at `position` (a scalar) of the order keyed by `key`."""
+    epoch_seed = tf.stack([tf.constant(key, tf.int64), position // n])
+    return tf.random.experimental.index_shuffle(position % n, epoch_seed, n - 1)
 
 
 def _key(seed: int, pipeline: int, purpose: int) -> int:

@@ -14,9 +14,15 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from bit_keras.data.image_check import (
+    IMAGE_CHECKS,
+    bad_images_message,
+    decode_failures,
+    header_failures,
+)
 from bit_keras.data.manifest import read_manifest
 from bit_keras.data.pipeline import Examples
-from bit_keras.image_io import IMAGE_EXTENSIONS, image_format, read_image
+from bit_keras.image_io import IMAGE_EXTENSIONS, read_image
 
 # The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
 DIGITS_TEST_FRACTION = 0.2
@@ -33,7 +39,7 @@ class DataSource:
     Attributes:
         name: What the user asked for (`cifar10`, `folder:/data/x`, `digits`).
         num_classes: Number of classes.
-        image_size: (height, width) of the images, or of the first one when they vary.
+        image_size: (height, width) of the images, or of the first test image when they vary.
         train_size: Examples in the training split.
         test_size: Examples in the test split.
         train_labels: Returns the labels of the training split in dataset order.
@@ -42,7 +48,8 @@ class DataSource:
         train_examples: The training split as `train_dataset` reads it (by index where the
             data allows it), for an exact resume.
         class_names: The name of each class, in label order.
-        skipped_files: Files left out because they are not images (`skip_bad_images`).
+        skipped_files: Files left out because they are not images or do not decode
+            (`skip_bad_images`).
         multi_label: Whether an example may have several classes; its label is then its
             class ids padded with -1 (`pipeline.targets` makes them multi-hot).
     """
@@ -67,6 +74,8 @@ def load_source(
     *,
     download: bool = True,
     skip_bad_images: bool = False,
+    image_check: str = "decode",
+    verdicts_file: str | None = None,
     out: Callable[[str], None] = print,
 ) -> DataSource:
     """Resolves a dataset flag: a TFDS name, `folder:PATH`, `csv:PATH`, or `digits`.
@@ -75,21 +84,77 @@ def load_source(
         spec: The data set.
         data_dir: TFDS data folder (TFDS' default, `~/tensorflow_datasets`, when None).
         download: Download and prepare a TFDS data set that is not prepared yet.
-        skip_bad_images: Leave out files of an image folder or manifest that are not images,
-            instead of refusing the data set.
-        out: Where a line announcing a download goes.
+        skip_bad_images: Leave out files of an image folder or manifest that are not images
+            or do not decode, instead of refusing the data set.
+        image_check: How the files of an image folder or manifest are checked
+            (`image_check.py`): `decode` (each decoded once, now) or `header` (their first
+            bytes; the test split is still decoded, and a training file that fails to decode
+            later stops training, or is skipped with `skip_bad_images`).
+        verdicts_file: Where the decode check keeps its verdicts (a run's logdir).
+        out: Where lines announcing a download, the image check's progress and skipped
+            files go.
 
     Raises:
         ValueError: unknown data set, TFDS data not prepared (with `download=False`), or an
             unusable folder.
     """
+    if image_check not in IMAGE_CHECKS:
+        raise ValueError(f"`image_check` must be one of {IMAGE_CHECKS}. Received: {image_check!r}")
     if spec == "digits":
         return digits_source()
+    checks = _ImageChecks(image_check, skip_bad_images, verdicts_file, out)
     if spec.startswith("folder:"):
-        return folder_source(spec.removeprefix("folder:"), skip_bad_images=skip_bad_images)
+        return folder_source(spec.removeprefix("folder:"), checks=checks)
     if spec.startswith("csv:"):
-        return csv_source(spec.removeprefix("csv:"), skip_bad_images=skip_bad_images)
+        return csv_source(spec.removeprefix("csv:"), checks=checks)
     return tfds_source(spec, data_dir, download=download, out=out)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ImageChecks:
+    """How the files of a folder or manifest are checked (`load_source`'s arguments)."""
+
+    check: str = "decode"
+    skip: bool = False
+    verdicts_file: str | None = None
+    out: Callable[[str], object] = print
+
+    def bad_files(self, what: str, train: np.ndarray, test: np.ndarray) -> list[str]:
+        """The files to leave out (with `skip`), in order; else an error naming them."""
+        files = [str(f) for f in (*train, *test)]
+        bad = header_failures(files)
+        decoded = files if self.check == "decode" else [str(f) for f in test]
+        bad.update(
+            decode_failures(
+                [f for f in decoded if f not in bad], verdicts_file=self.verdicts_file, out=self.out
+            )
+        )
+        if bad and not self.skip:
+            raise ValueError(bad_images_message(what, bad, self.check))
+        return [f for f in files if f in bad]
+
+    def examples(self, files: np.ndarray, labels: np.ndarray) -> Callable[[], Examples]:
+        """The training split by index; under `header`, its files that fail to decode are
+        named during training, and stop it or are skipped."""
+        if self.check == "decode":
+            return lambda: Examples.from_arrays(files, labels, decode=read_image)
+        named, out = set(), self.out
+
+        def on_skip(path):
+            if path not in named:  # once, though every epoch meets it
+                named.add(path)
+                out(
+                    f"Skipped {path}: it does not decode (--skip_bad_images); the next image "
+                    "takes its place."
+                )
+
+        return lambda: Examples.from_arrays(
+            files,
+            labels,
+            decode=read_image,
+            undecodable="skip" if self.skip else "stop",
+            on_skip=on_skip,
+        )
 
 
 def _stratified_split(labels: np.ndarray, test_fraction: float, seed: int):
@@ -134,14 +199,15 @@ def digits_source() -> DataSource:
     )
 
 
-def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
+def folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSource:
     """An image folder: one sub-folder per class holding image files (`IMAGE_EXTENSIONS`).
 
     `PATH/train/<class>/` and `PATH/test/<class>/` (or `val/`) are used as the splits where
     they exist; otherwise a seeded, stratified 20% of `PATH/<class>/` is the test split.
-    Every file's header is checked when the folder is loaded: a file that is not a JPEG,
-    PNG, GIF or BMP (empty, unreadable, another format) is an error listing the bad files,
-    or is left out and listed in `skipped_files` with `skip_bad_images`.
+    Every file is checked when the folder is loaded (`load_source`'s `image_check`): a file
+    that is not a JPEG, PNG, GIF or BMP image (empty, unreadable, another format) or does not
+    decode is an error listing the bad files, or is left out and listed in `skipped_files`
+    with `skip_bad_images`.
     """
     if not os.path.isdir(path):
         raise ValueError(f"Dataset folder {path!r} does not exist.")
@@ -150,24 +216,26 @@ def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
         classes = _classes(os.path.join(path, "train"))
         train_files, train_labels = _list_images(os.path.join(path, "train"), classes)
         test_files, test_labels = _list_images(test_dir, classes)
-        bad = _bad_images(np.concatenate([train_files, test_files]))
-        if bad and skip_bad_images:
-            train_files, train_labels = _without(bad, train_files, train_labels)
-            test_files, test_labels = _without(bad, test_files, test_labels)
+        bad = checks.bad_files(f"Dataset folder {path!r}", train_files, test_files)
+        train_files, train_labels = _without(bad, train_files, train_labels)
+        test_files, test_labels = _without(bad, test_files, test_labels)
     else:
         classes = _classes(path)
         files, labels = _list_images(path, classes)
-        bad = _bad_images(files)
-        if bad and skip_bad_images:
-            files, labels = _without(bad, files, labels)
+        # The split is made without the bad files; under `header` its test files are then
+        # decoded (the test split is decoded under both checks).
+        bad = checks.bad_files(f"Dataset folder {path!r}", files, ())
+        files, labels = _without(bad, files, labels)
         train_idx, test_idx = _stratified_split(labels, FOLDER_TEST_FRACTION, SPLIT_SEED)
         train_files, train_labels = files[train_idx], labels[train_idx]
         test_files, test_labels = files[test_idx], labels[test_idx]
-    if bad and not skip_bad_images:
-        raise ValueError(_bad_images_message(f"Dataset folder {path!r}", bad))
+        if checks.check == "header":
+            late = checks.bad_files(f"Dataset folder {path!r}", (), test_files)
+            test_files, test_labels = _without(late, test_files, test_labels)
+            bad += late
     if not len(train_files) or not len(test_files):
         raise ValueError(f"Dataset folder {path!r} needs images in both splits.")
-    image_size = tuple(read_image(train_files[0]).shape[:2])
+    image_size = tuple(read_image(test_files[0]).shape[:2])  # decoded by every check
 
     return DataSource(
         f"folder:{path}",
@@ -178,9 +246,9 @@ def folder_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
         lambda: train_labels,
         _file_split(train_files, train_labels),
         _file_split(test_files, test_labels),
-        lambda: Examples.from_arrays(train_files, train_labels, decode=read_image),
+        checks.examples(train_files, train_labels),
         tuple(classes),
-        tuple(bad) if skip_bad_images else (),
+        tuple(bad),
     )
 
 
@@ -202,14 +270,14 @@ def minival_split(size: int, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.nda
     return np.flatnonzero(keep), held_out
 
 
-def csv_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
+def csv_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSource:
     """Images listed in CSV manifests (`manifest.py`): single- or multi-label.
 
     `PATH` is a CSV file, whose fixed, seeded `minival_size` rows are the test split (big_vision's
     `minival`), or a folder holding `train.csv` and `test.csv` (or `val.csv`,
     `validation.csv`). The classes are the labels of the training rows, sorted; an image with
-    several labels makes the data set multi-label. Every image file's header is checked as an
-    image folder's is.
+    several labels makes the data set multi-label. Every image file is checked as an image
+    folder's is.
 
     Raises:
         ValueError: missing files, bad rows (named by line), test labels the training rows do
@@ -239,9 +307,7 @@ def csv_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
         train, test = whole.subset(train_idx), whole.subset(test_idx)
     else:
         raise ValueError(f"No CSV manifest or folder of manifests at {path!r}.")
-    bad = _bad_images(np.concatenate([train.files, test.files]))
-    if bad and not skip_bad_images:
-        raise ValueError(_bad_images_message(f"CSV manifest {path!r}", bad))
+    bad = checks.bad_files(f"CSV manifest {path!r}", train.files, test.files)
     if bad:
         train, test = (
             train.subset(~np.isin(train.files, bad)),
@@ -253,7 +319,7 @@ def csv_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
     multi_label = any(len(labels) > 1 for labels in (*train.labels, *test.labels))
     train_labels = train.label_ids(classes, multi_label)
     test_labels = test.label_ids(classes, multi_label)
-    image_size = tuple(read_image(train.files[0]).shape[:2])
+    image_size = tuple(read_image(test.files[0]).shape[:2])  # decoded by every check
     return DataSource(
         f"csv:{path}",
         len(classes),
@@ -263,9 +329,9 @@ def csv_source(path: str, *, skip_bad_images: bool = False) -> DataSource:
         lambda: train_labels,
         _file_split(train.files, train_labels),
         _file_split(test.files, test_labels),
-        lambda: Examples.from_arrays(train.files, train_labels, decode=read_image),
+        checks.examples(train.files, train_labels),
         classes,
-        tuple(bad) if skip_bad_images else (),
+        tuple(bad),
         multi_label,
     )
 
@@ -280,29 +346,6 @@ def _file_split(files: np.ndarray, labels: np.ndarray):
         )
 
     return build
-
-
-def _bad_images_message(what: str, bad: list[str]) -> str:
-    shown = "\n  ".join(bad[:20]) + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else "")
-    return (
-        f"{what} has {len(bad)} file(s) that are not JPEG, PNG, GIF or BMP images (checked by "
-        f"their first bytes); remove them, or pass --skip_bad_images to leave them out:\n  "
-        f"{shown}"
-    )
-
-
-def _bad_images(files: np.ndarray) -> list[str]:
-    """The files whose first bytes are not those of a JPEG, PNG, GIF or BMP image."""
-    bad = []
-    for file in files:
-        try:
-            with open(file, "rb") as f:
-                header = f.read(16)
-        except OSError:
-            header = b""
-        if image_format(header) is None:
-            bad.append(str(file))
-    return bad
 
 
 def _without(bad: list[str], files: np.ndarray, labels: np.ndarray):

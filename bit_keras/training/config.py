@@ -8,6 +8,8 @@ import dataclasses
 from bit_keras.training import hyperrule, upstream
 
 MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
+# `data.image_check.IMAGE_CHECKS`, here too so that flags are checked before TensorFlow loads.
+IMAGE_CHECKS = ("decode", "header")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
 
@@ -33,7 +35,14 @@ class RunConfig:
         data_dir: TFDS data folder.
         download: Download and prepare a TFDS data set on first use (False: an error).
         skip_bad_images: Leave out the files of a `folder:` or `csv:` data set that are not
-            images (False: list them and stop before training).
+            images or do not decode (False: list them and stop before training; under
+            `image_check="header"`, a training file found not to decode ends the run as an
+            interrupt does, naming it).
+        image_check: How the files of a `folder:` or `csv:` data set are checked before
+            training: `decode` (each decoded once, in parallel; the verdicts are kept in
+            the logdir) or `header` (their first bytes; for data sets too large to decode
+            first: the test split is still decoded, a training file is found out when
+            training reads it).
         logdir: Checkpoints, TensorBoard logs, the final model and its JSON go here.
         overwrite: Delete the run already in `logdir` (its checkpoints, logs, model and
             JSON; nothing else) and start over there.
@@ -62,6 +71,7 @@ class RunConfig:
     data_dir: str | None = None
     download: bool = True
     skip_bad_images: bool = False
+    image_check: str = "decode"
     logdir: str
     overwrite: bool = False
     batch_size: int = 512
@@ -102,6 +112,10 @@ class RunConfig:
             raise ValueError(
                 f"`batch_size` must be divisible by `batch_split`. Received: "
                 f"batch_size={self.batch_size}, batch_split={self.batch_split}"
+            )
+        if self.image_check not in IMAGE_CHECKS:
+            raise ValueError(
+                f"`image_check` must be one of {IMAGE_CHECKS}. Received: {self.image_check!r}"
             )
         if self.mixed_precision not in MIXED_PRECISION:
             raise ValueError(

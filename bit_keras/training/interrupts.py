@@ -76,6 +76,27 @@ class TrainingDivergedError(RuntimeError):
         )
 
 
+class UndecodableImageError(RuntimeError):
+    """A training image did not decode (`--image_check=header`); the run saved a checkpoint
+    of the steps before it and stopped, as an interrupt does.
+
+    Attributes:
+        path: The image file.
+        step: The step whose batch held it (not trained).
+        checkpoint: The checkpoint a rerun resumes from (None if none was saved).
+    """
+
+    def __init__(self, path: str, step: int, checkpoint: str | None, *, rerun: str = ""):
+        self.path, self.step, self.checkpoint = path, step, checkpoint
+        kept = f"saved {checkpoint}" if checkpoint else "no checkpoint to resume from yet"
+        super().__init__(
+            f"Image {path} does not decode (cut short or damaged); training met it in the batch "
+            f"of step {step} and stopped ({kept}). Replace or remove the file, or pass "
+            f"--skip_bad_images to leave it out, then run the same command again{rerun} to "
+            "resume."
+        )
+
+
 class StopRequests:
     """A context in which SIGINT/SIGTERM ask to stop instead of killing the process.
 

@@ -25,7 +25,12 @@ from bit_keras.atomic_write import save_atomically
 from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.training.checkpoints import Checkpoints
 from bit_keras.training.config import RunConfig
-from bit_keras.training.interrupts import StopRequests, TrainingDivergedError, TrainingInterrupted
+from bit_keras.training.interrupts import (
+    StopRequests,
+    TrainingDivergedError,
+    TrainingInterrupted,
+    UndecodableImageError,
+)
 from bit_keras.training.logdir import (
     CHECKPOINT_DIR,
     CONFIG_FILE,
@@ -167,8 +172,12 @@ class _Run:
         def train_step(iterator):
             images, labels = next(iterator)
             losses = strategy.run(replica_step, args=(images, labels))
-            self.step.assign_add(1)
-            return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+            loss = strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+            # After the step: a batch that fails to arrive (an image that does not decode)
+            # leaves the counter where the weights are.
+            with tf.control_dependencies([loss]):
+                self.step.assign_add(1)
+            return loss
 
         return train_step
 
@@ -255,7 +264,13 @@ class _Run:
         with writer.as_default(), StopRequests(self.out) as stop:
             for step in range(start + 1, total + 1):
                 lr = float(self.lr_schedule(step - 1))
-                loss = float(train_step(iterator))
+                try:
+                    loss = float(train_step(iterator))
+                except tf.errors.OpError as e:
+                    path = data.undecodable_image(e)
+                    if path is None:
+                        raise
+                    raise self._undecodable(path, step, start, checkpoints, loss, lr) from None
                 if not np.isfinite(loss):
                     raise self._diverged(step, loss, lr, checkpoints.latest)
                 progress.update(step, loss, lr)
@@ -329,6 +344,15 @@ class _Run:
         if not self._all_finite():
             raise self._diverged(step, loss, lr, checkpoints.latest, weights=True)
         return checkpoints.save(step)
+
+    def _undecodable(self, path, step, start, checkpoints, loss, lr) -> UndecodableImageError:
+        # The batch of `step` held a file that does not decode: its step did not run. The
+        # steps before it are saved, as an interrupt saves them, and the run ends.
+        saved = checkpoints.latest
+        if step - 1 > start:
+            saved = self._save(checkpoints, step - 1, loss, lr)
+        rerun = " without --overwrite" if self.config.overwrite else ""
+        return UndecodableImageError(path, step, saved if self.chief else None, rerun=rerun)
 
     def _restore(self, path: str) -> None:
         try:

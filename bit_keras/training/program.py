@@ -15,8 +15,12 @@ from collections.abc import Callable
 from absl import app, flags
 
 from bit_keras.tf_logs import quiet_tensorflow
-from bit_keras.training.config import MIXED_PRECISION, STRATEGIES, RunConfig
-from bit_keras.training.interrupts import TrainingDivergedError, TrainingInterrupted
+from bit_keras.training.config import IMAGE_CHECKS, MIXED_PRECISION, STRATEGIES, RunConfig
+from bit_keras.training.interrupts import (
+    TrainingDivergedError,
+    TrainingInterrupted,
+    UndecodableImageError,
+)
 from bit_keras.training.logdir import check_logdir
 from bit_keras.training.run_lock import RunLock, is_chief_process
 
@@ -32,8 +36,12 @@ _RUN_HELP = {
     "data_dir": "TFDS data folder (prepared data works offline).",
     "download": "Download and prepare a TFDS data set on first use; --nodownload makes it an "
     "error.",
-    "skip_bad_images": "Leave out files of a folder: or csv: data set that are not images "
-    "(default: list them, stop).",
+    "skip_bad_images": "Leave out files of a folder: or csv: data set that are not images or "
+    "do not decode (default: list them, stop).",
+    "image_check": "How the files of a folder: or csv: data set are checked: `decode` each "
+    "one once before training (verdicts kept in the logdir), or read their `header` only (for "
+    "very large data sets; a training file that does not decode is then named when training "
+    "meets it, and ends the run with a checkpoint, or is skipped with --skip_bad_images).",
     "logdir": "Checkpoints, TensorBoard logs and the final model.",
     "overwrite": "Delete the run already in --logdir (checkpoints, logs, model) and start over "
     "there.",
@@ -73,6 +81,7 @@ def define_flags(
     texts = {**_RUN_HELP, **help_texts}
     choices = {
         "strategy": STRATEGIES,
+        "image_check": IMAGE_CHECKS,
         "mixed_precision": tuple(p for p in MIXED_PRECISION if p),
         **(choices or {}),
     }
@@ -130,7 +139,7 @@ def run_program(
                 quiet_tensorflow()
                 run = entry()  # TensorFlow loads only now
                 run(config, out=lambda line: print(line, flush=True))
-        except (ValueError, OSError, TrainingDivergedError) as e:
+        except (ValueError, OSError, TrainingDivergedError, UndecodableImageError) as e:
             sys.exit(f"{program}: error: {e}")
         except TrainingInterrupted as e:
             sys.exit(e.exit_status)  # the loop has said where it saved

@@ -10,6 +10,7 @@ The loop knows no recipe by name.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 
 import keras
@@ -22,6 +23,7 @@ from bit_keras.models import layer_names
 from bit_keras.pretrained import check_weights, create_model, weights_path
 from bit_keras.training.config import RunConfig
 from bit_keras.training.losses import softmax_cross_entropy
+from bit_keras.training.run_lock import is_chief_process
 from bit_keras.training.train_step import LossFn
 
 
@@ -154,18 +156,23 @@ def check_model(config: RunConfig) -> None:
 
 
 def load_data(config: RunConfig, out) -> data.DataSource:
-    """The run's data set; says which files were left out (`skip_bad_images`)."""
+    """The run's data set; says which files were left out (`skip_bad_images`). The image
+    check's verdicts are kept in the logdir (by the chief)."""
     source = data.load_source(
         config.dataset,
         config.data_dir,
         download=config.download,
         skip_bad_images=config.skip_bad_images,
+        image_check=config.image_check,
+        verdicts_file=(
+            os.path.join(config.logdir, data.VERDICTS_FILE) if is_chief_process() else None
+        ),
         out=out,
     )
     if source.skipped_files:
         out(
-            f"Left out {len(source.skipped_files)} file(s) that are not images "
-            f"(--skip_bad_images): {', '.join(source.skipped_files[:5])}"
+            f"Left out {len(source.skipped_files)} file(s) that are not images or do not "
+            f"decode (--skip_bad_images): {', '.join(source.skipped_files[:5])}"
             + (" ..." if len(source.skipped_files) > 5 else "")
         )
     return source
