@@ -15,6 +15,7 @@ RUN_ELSEWHERE = {
     "tools/train.py --model=R14x1 --weights=none --dataset=digits": "test_readme_main_job.py",
     "export/hub.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
     "export/tflite.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
+    "tools/report.py /tmp/bit_digits": "test_readme_main_job.py",
     "tools/pretrain.py --model=R14x1 --dataset=digits": "training/test_readme_pretraining.py",
     "--weights=/tmp/bit_digits_pretrain/model.keras": "training/test_readme_pretraining.py",
     "--dist loadfile && KERAS_BACKEND=jax": ".ci/run (test_ci_runs_the_readme_test_command)",

@@ -49,6 +49,16 @@ def test_main_job_reaches_95_percent_on_digits_then_exports(tmp_path):
     print(f"README main job: {match[0]} in {seconds:.0f} s")
     assert float(match[1]) >= 0.95
     assert f"Saved the model to {logdir / 'model.keras'}" in result.stdout
+    # The run's report, and the README's command that writes it again.
+    assert result.stdout.rstrip().endswith(f"Wrote the report {logdir / 'report.html'}")
+    pictures = ("curves.png", "confusion.png", "per_class.png", "misclassified.png")
+    assert all((logdir / "report" / name).stat().st_size > 10_000 for name in pictures)
+    (command,) = [line for line in readme_bash_lines() if "tools/report.py" in line]
+    args = [a.replace("/tmp/bit_digits", str(logdir)) for a in shlex.split(command)]
+    (logdir / "report.html").unlink()
+    rebuilt = run_python(args[1:], as_user=True)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    assert _tensorflow_lines(rebuilt) == [] and (logdir / "report.html").is_file()
 
     # The export commands, as written, with the run's folder (and the outputs) in tmp_path.
     commands = _export_commands()

@@ -15,6 +15,10 @@ MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
 WORKERS_DIR = ".workers"  # other workers' checkpoints (MultiWorkerMirroredStrategy)
+# The run report (`report.py`): the page, its pictures, and the test predictions it shows.
+REPORT_FILE = "report.html"
+REPORT_DIR = "report"
+PREDICTIONS_FILE = "predictions.npz"
 
 
 def check_logdir(config: RunConfig) -> None:
@@ -51,13 +55,16 @@ def check_logdir(config: RunConfig) -> None:
 
 
 def clear_run(logdir: str) -> None:
-    """Deletes what a run wrote into `logdir` (checkpoints, TensorBoard events, the model and
-    its JSON), and nothing else that may be there."""
+    """Deletes what a run wrote into `logdir` (checkpoints, TensorBoard events, the model, its
+    JSON and its report), and nothing else that may be there (the image check's verdicts
+    stay: they are about the data)."""
     if not os.path.isdir(logdir):
         return
     for name in os.listdir(logdir):
         path = os.path.join(logdir, name)
-        if name in (CHECKPOINT_DIR, WORKERS_DIR) and os.path.isdir(path):
+        if name in (CHECKPOINT_DIR, WORKERS_DIR, REPORT_DIR) and os.path.isdir(path):
             shutil.rmtree(path)
-        elif name in (MODEL_FILE, CONFIG_FILE) or name.startswith("events.out.tfevents."):
+        elif name in (MODEL_FILE, CONFIG_FILE, REPORT_FILE, PREDICTIONS_FILE) or name.startswith(
+            "events.out.tfevents."
+        ):
             os.remove(path)

@@ -23,6 +23,7 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.atomic_write import save_atomically
 from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras.training import report
 from bit_keras.training.checkpoints import Checkpoints
 from bit_keras.training.config import RunConfig
 from bit_keras.training.interrupts import (
@@ -35,6 +36,8 @@ from bit_keras.training.logdir import (
     CHECKPOINT_DIR,
     CONFIG_FILE,
     MODEL_FILE,
+    PREDICTIONS_FILE,
+    REPORT_FILE,
     WORKERS_DIR,
     check_logdir,
     clear_run,
@@ -323,8 +326,9 @@ class _Run:
             "loss_history": history,
         }
         # A restart of a finished run trains nothing: keep the files (and metrics) it wrote.
-        outputs = []
+        outputs, written = [], False
         if self.chief and (trained or not os.path.exists(model_path)):
+            written = True
             save_atomically(model_path, self.model.save)
             outputs = recipe.write_outputs(self.model, config.logdir)
             self._write_record(
@@ -337,7 +341,26 @@ class _Run:
             self.out(f"Saved the model to {model_path}")
             for path in outputs:
                 self.out(f"Wrote {path}")
+            if written or not os.path.exists(os.path.join(config.logdir, REPORT_FILE)):
+                self._report()
         return metrics
+
+    def _report(self) -> None:
+        # The test split's predictions (kept for tools/report.py), then the report. A report
+        # that cannot be written costs one line; the run itself is complete.
+        logdir = self.config.logdir
+        try:
+            batches = self.recipe.eval_dataset(None, self._eval_batch_size())
+            report.test_predictions(self.model, batches).save(
+                os.path.join(logdir, PREDICTIONS_FILE)
+            )
+            report.write_report(logdir, self.out)
+        except Exception as e:
+            self.out(
+                f"WARNING: the run's report was not written ({type(e).__name__}: "
+                f"{str(e).splitlines()[0][:300] if str(e) else ''}); the run itself is "
+                f"complete. `python tools/report.py {logdir}` tries again."
+            )
 
     def _save(self, checkpoints: Checkpoints, step: int, loss: float, lr: float) -> str:
         # Only finite weights are saved: every checkpoint kept is one a rerun can go on from.
