@@ -7,8 +7,6 @@ the exporters (SavedModel, TFLite) are TensorFlow programs and call this first.
 
 from __future__ import annotations
 
-import keras
-
 
 def require_tensorflow_backend(what: str) -> None:
     """Raises a ValueError that names the backend unless Keras runs on TensorFlow.
@@ -16,6 +14,8 @@ def require_tensorflow_backend(what: str) -> None:
     Args:
         what: The sentence's subject, e.g. "Training uses tf.distribute and".
     """
+    import keras  # here: the modules that call this are imported before TensorFlow loads
+
     backend = keras.backend.backend()
     if backend != "tensorflow":
         raise ValueError(

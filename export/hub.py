@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from bit_keras.export.cli import define_model_flags, load_model, run_export
-from bit_keras.export.targets import check_target
+from bit_keras.export.cli import check_model_flags, define_model_flags, load_model, run_export
+from bit_keras.export.targets import bundle_paths, check_target
 
 _MODEL_FLAGS = define_model_flags("SavedModel folder to write (its parent folder must exist).")
 _SIGNATURE = flags.DEFINE_enum(
@@ -37,23 +37,27 @@ _BUNDLE = flags.DEFINE_boolean(
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    # TensorFlow loads here, after the flags are parsed, without its log lines.
-    from bit_keras.tf_logs import quiet_tensorflow
+    overwrite = _MODEL_FLAGS.overwrite.value
 
-    quiet_tensorflow()
-    from bit_keras.export.hub_saved_model import bundle_paths, export_hub_saved_model
-
-    def export():
-        overwrite = _MODEL_FLAGS.overwrite.value
+    def check():
+        # Before TensorFlow loads: where it writes and what it exports.
         output = check_target(_MODEL_FLAGS.output.value, overwrite=overwrite)
         for path in bundle_paths(output) if _BUNDLE.value else ():
             check_target(path, overwrite=overwrite)
-        source = load_model(_MODEL_FLAGS)
+        return output, check_model_flags(_MODEL_FLAGS)
+
+    def export(output, spec):
+        from bit_keras.export.hub_saved_model import export_hub_saved_model
+
         export_hub_saved_model(
-            source, output, signature=_SIGNATURE.value, overwrite=overwrite, bundle=_BUNDLE.value
+            load_model(spec),
+            output,
+            signature=_SIGNATURE.value,
+            overwrite=overwrite,
+            bundle=_BUNDLE.value,
         )
 
-    run_export("export/hub.py", export)
+    run_export("export/hub.py", check, export)
 
 
 if __name__ == "__main__":

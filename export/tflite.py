@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from absl import app, flags
 
-from bit_keras.export.cli import define_model_flags, load_model, run_export
+from bit_keras.data.names import check_dataset_name
+from bit_keras.export.cli import check_model_flags, define_model_flags, load_model, run_export
 from bit_keras.export.targets import check_target
 
 _MODEL_FLAGS = define_model_flags("TFLite file to write, ending in .tflite.")
@@ -65,18 +66,22 @@ def main(argv: list[str]) -> None:
         raise app.UsageError("--mode=int8 needs --representative_dataset to calibrate on.")
     if _IO_DTYPE.value == "int8" and _MODE.value != "int8":
         raise app.UsageError("--io_dtype=int8 needs --mode=int8.")
-    # TensorFlow loads here, after the flags are parsed, without its log lines.
-    from bit_keras.tf_logs import quiet_tensorflow
+    overwrite = _MODEL_FLAGS.overwrite.value
 
-    quiet_tensorflow()
-    from bit_keras.export import sample_images
-    from bit_keras.export.tflite import export_tflite
-
-    def export():
-        overwrite = _MODEL_FLAGS.overwrite.value
+    def check():
+        # Before TensorFlow loads: where it writes, what it exports, the data set's name.
         output = check_target(_MODEL_FLAGS.output.value, overwrite=overwrite, suffix=".tflite")
-        source = load_model(_MODEL_FLAGS)
-        resolution = source.spec.resolution
+        spec = check_model_flags(_MODEL_FLAGS)
+        if _DATASET.value:
+            check_dataset_name(_DATASET.value, _DATA_DIR.value)
+        return output, spec
+
+    def export(output, spec):
+        from bit_keras.export import sample_images
+        from bit_keras.export.tflite import export_tflite
+
+        source = load_model(spec)
+        resolution = spec.resolution
 
         def images(split, count):
             return sample_images.dataset_images(
@@ -102,7 +107,7 @@ def main(argv: list[str]) -> None:
             overwrite=overwrite,
         )
 
-    run_export("export/tflite.py", export)
+    run_export("export/tflite.py", check, export)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,12 @@ _OVERWRITE = flags.DEFINE_boolean("overwrite", False, "Replace an existing outpu
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bit_keras.pretrained.catalog import check_source
+
+    try:  # before TensorFlow loads: a wrong name or path fails at once
+        check_source(_CHECKPOINT.value)
+    except ValueError as e:
+        sys.exit(f"convert_checkpoint: error: {e}")
     from bit_keras.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()

@@ -1,6 +1,6 @@
 """Lists the published BiT models: architecture, weights tag, head, resolution, parameters.
 
-Example (offline: the registry is part of the package):
+Example (offline: the registry is part of the package; loads no TensorFlow):
     python tools/list_models.py --pattern='BiT-M-*-ILSVRC2012'
 """
 
@@ -14,10 +14,7 @@ _PATTERN = flags.DEFINE_string("pattern", "*", "Shell-style filter on the names,
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bit_keras.tf_logs import quiet_tensorflow
-
-    quiet_tensorflow()
-    from bit_keras.pretrained import model_table
+    from bit_keras.pretrained.catalog import model_table
 
     print(model_table(_PATTERN.value))
 

@@ -16,6 +16,7 @@ runs from that cache):
 
 from __future__ import annotations
 
+import os
 import sys
 
 from absl import app, flags
@@ -44,6 +45,14 @@ _TOP = flags.DEFINE_integer("top", 5, "How many classes to print.", lower_bound=
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    from bit_keras.pretrained.catalog import check_source
+
+    try:  # before TensorFlow loads: a wrong name or path fails at once
+        check_source(_CHECKPOINT.value)
+        if _IMAGE.value and not os.path.isfile(_IMAGE.value):
+            raise ValueError(f"No image file at {_IMAGE.value!r}.")
+    except ValueError as e:
+        sys.exit(f"predict: error: {e}")
     from bit_keras.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 
-import keras
-
 # The bucket of the published BiT checkpoints (github.com/google-research/big_transfer).
 BIT_MODELS_URL = "https://storage.googleapis.com/bit_models/"
 CACHE_SUBDIR = "bit_keras"
@@ -44,6 +42,8 @@ def fetch_checkpoint(
             says where to put it by hand.
     """
     try:
+        import keras  # here: the registry's names load without Keras (list_models)
+
         return keras.utils.get_file(
             fname,
             origin,

@@ -64,6 +64,17 @@ def is_hub_name(source) -> bool:
     return isinstance(source, str) and source.startswith(HUB_PREFIX)
 
 
+def is_timm_source(source) -> bool:
+    """Whether `source` names weights in timm's layout: an `hf-hub:` name, a `.safetensors`
+    file, or a folder holding `model.safetensors`."""
+    if is_hub_name(source):
+        return True
+    if not isinstance(source, (str, os.PathLike)):
+        return False
+    path = os.fspath(source)
+    return path.endswith(".safetensors") or os.path.isfile(os.path.join(path, SAFETENSORS_FILE))
+
+
 def parse_hub_name(source: str) -> HubName:
     """Parses `hf-hub:ORG/NAME[@REVISION]`, without any download.
 

@@ -23,6 +23,7 @@ import numpy as np
 from bit_keras.atomic_write import save_directory_atomically
 from bit_keras.checkpoint import layout
 from bit_keras.checkpoint.fetch import CheckpointDownloadError
+from bit_keras.checkpoint.formats import SUFFIXES
 from bit_keras.checkpoint.hub import (
     CONFIG_FILE,
     HUB_PREFIX,
@@ -36,8 +37,7 @@ from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
 from bit_keras.models import BiTResNetV2, register_weights_format
 
-# The suffixes of the files this module reads.
-SUFFIXES = (".npz", ".keras", ".weights.h5", ".safetensors")
+# PyTorch's pickles, which are never read (code runs when they are unpickled).
 PICKLE_FILES = ("pytorch_model.bin", ".bin", ".pth", ".pt")
 # Keras 3 names the groups of a `.weights.h5` file by layer class, not by layer name: a
 # BiT's one Dense layer, its head, is stored under this group.
@@ -119,17 +119,6 @@ def local_weights_file(source: str | os.PathLike) -> str:
             )
         return inside
     return path
-
-
-def is_timm_source(source) -> bool:
-    """Whether `source` names weights in timm's layout: an `hf-hub:` name, a `.safetensors`
-    file, or a folder holding `model.safetensors`."""
-    if is_hub_name(source):
-        return True
-    if not isinstance(source, (str, os.PathLike)):
-        return False
-    path = os.fspath(source)
-    return path.endswith(".safetensors") or os.path.isfile(os.path.join(path, SAFETENSORS_FILE))
 
 
 def timm_input_size(path: str | os.PathLike) -> int | None:

@@ -2,28 +2,41 @@
 
 It imports the helpers below every layer (`preprocessing`, `image_io`) and may use
 `bit_keras.pretrained` and below; never `training` or `export`, which build on it.
+
+Its names load on first use (`lazy_names.py`), so that a program checks names and files
+before TensorFlow loads.
 """
 
-from bit_keras.data.image_check import IMAGE_CHECKS, VERDICTS_FILE, undecodable_image
-from bit_keras.data.pipeline import (
-    EVAL_RESIZE_RATIO,
-    Examples,
-    eval_dataset,
-    eval_steps,
-    few_shot_indices,
-    inception_box,
-    inception_crop,
-    select,
-    targets,
-    test_dataset,
-    train_dataset,
-)
-from bit_keras.data.sources import (
-    DataSource,
-    digits_source,
-    folder_source,
-    load_source,
-    tfds_source,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bit_keras.lazy_names import lazy_names
+
+__getattr__, __dir__ = lazy_names(
+    globals(),
+    {
+        "DataSource": "bit_keras.data.sources",
+        "EVAL_RESIZE_RATIO": "bit_keras.data.pipeline",
+        "Examples": "bit_keras.data.pipeline",
+        "IMAGE_CHECKS": "bit_keras.data.image_check",
+        "VERDICTS_FILE": "bit_keras.data.image_check",
+        "check_dataset_name": "bit_keras.data.names",
+        "digits_source": "bit_keras.data.sources",
+        "eval_dataset": "bit_keras.data.pipeline",
+        "eval_steps": "bit_keras.data.pipeline",
+        "few_shot_indices": "bit_keras.data.pipeline",
+        "folder_source": "bit_keras.data.sources",
+        "inception_box": "bit_keras.data.pipeline",
+        "inception_crop": "bit_keras.data.pipeline",
+        "load_source": "bit_keras.data.sources",
+        "select": "bit_keras.data.pipeline",
+        "targets": "bit_keras.data.pipeline",
+        "test_dataset": "bit_keras.data.pipeline",
+        "tfds_source": "bit_keras.data.sources",
+        "train_dataset": "bit_keras.data.pipeline",
+        "undecodable_image": "bit_keras.data.image_check",
+    },
 )
 
 __all__ = [
@@ -32,6 +45,7 @@ __all__ = [
     "VERDICTS_FILE",
     "DataSource",
     "Examples",
+    "check_dataset_name",
     "digits_source",
     "eval_dataset",
     "eval_steps",
@@ -47,3 +61,28 @@ __all__ = [
     "train_dataset",
     "undecodable_image",
 ]
+
+
+if TYPE_CHECKING:
+    from bit_keras.data.image_check import IMAGE_CHECKS, VERDICTS_FILE, undecodable_image
+    from bit_keras.data.names import check_dataset_name
+    from bit_keras.data.pipeline import (
+        EVAL_RESIZE_RATIO,
+        Examples,
+        eval_dataset,
+        eval_steps,
+        few_shot_indices,
+        inception_box,
+        inception_crop,
+        select,
+        targets,
+        test_dataset,
+        train_dataset,
+    )
+    from bit_keras.data.sources import (
+        DataSource,
+        digits_source,
+        folder_source,
+        load_source,
+        tfds_source,
+    )

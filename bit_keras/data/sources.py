@@ -21,6 +21,7 @@ from bit_keras.data.image_check import (
     header_failures,
 )
 from bit_keras.data.manifest import read_manifest
+from bit_keras.data.names import unknown_dataset_message
 from bit_keras.data.pipeline import Examples
 from bit_keras.image_io import IMAGE_EXTENSIONS, read_image
 
@@ -403,9 +404,7 @@ def tfds_source(
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError as e:
-        raise ValueError(
-            f"Unknown dataset {name!r}: not `digits`, not `folder:PATH`, and not a TFDS name."
-        ) from e
+        raise ValueError(unknown_dataset_message(name)) from e
     root = os.fspath(builder.data_dir_root)
     if not builder.is_prepared():
         if not download:

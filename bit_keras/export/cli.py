@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from absl import flags
 
-from bit_keras.tf_logs import held_stderr, logs_wanted
+from bit_keras.tf_logs import held_stderr, logs_wanted, quiet_tensorflow
 
 if TYPE_CHECKING:
-    from bit_keras.export.model_source import ModelSource
+    from bit_keras.export.model_source import ModelSource, ModelSpec
 
 # Exit status of an export stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's).
 INTERRUPTED_STATUS = 130
@@ -60,12 +60,17 @@ def define_model_flags(output_help: str) -> ModelFlags:
     return holders
 
 
-def load_model(model_flags: ModelFlags, log: Callable[[str], object] = print) -> ModelSource:
-    """Checks --model/--resolution (one-line ValueError), then builds the model."""
-    # Imported here: the flags are parsed, and fail fast, before TensorFlow loads.
-    from bit_keras.export.model_source import check_model_spec, load_model_source
+def check_model_flags(model_flags: ModelFlags) -> ModelSpec:
+    """Checks --model/--resolution without TensorFlow (one-line ValueError)."""
+    from bit_keras.export.model_source import check_model_spec
 
-    spec = check_model_spec(model_flags.model.value, model_flags.resolution.value)
+    return check_model_spec(model_flags.model.value, model_flags.resolution.value)
+
+
+def load_model(spec: ModelSpec, log: Callable[[str], object] = print) -> ModelSource:
+    """Builds the model a checked --model names, saying what it loads."""
+    from bit_keras.export.model_source import load_model_source
+
     log(
         f"Loading {spec.source} ({spec.kind}); resolution {spec.resolution} from "
         f"{spec.resolution_from} ..."
@@ -73,8 +78,10 @@ def load_model(model_flags: ModelFlags, log: Callable[[str], object] = print) ->
     return load_model_source(spec)
 
 
-def run_export(program: str, export: Callable[[], object]) -> None:
-    """Runs `export()`, turning errors into one line and interrupts into a clean exit.
+def run_export(program: str, check: Callable[[], tuple], export: Callable[..., object]) -> None:
+    """Runs `check()` (names, files and folders: before TensorFlow loads, so a mistake fails
+    in well under a second), then imports TensorFlow quietly and runs `export(*checked)`,
+    turning errors into one line and interrupts into a clean exit.
 
     SIGTERM is handled as Ctrl-C is, so the atomic writes' clean-up runs and nothing is left
     half-written; the process then exits with `INTERRUPTED_STATUS`.
@@ -88,7 +95,9 @@ def run_export(program: str, export: Callable[[], object]) -> None:
         # The converter's and LiteRT's C++ lines too (the programs imported TensorFlow with
         # `quiet_tensorflow` before this).
         with contextlib.nullcontext() if logs_wanted() else held_stderr():
-            export()
+            checked = check()  # without TensorFlow, but for a timm config.json not yet here
+            quiet_tensorflow()
+            export(*checked)
     except KeyboardInterrupt:
         print(f"{program}: interrupted; no half-written file was left.", file=sys.stderr)
         sys.exit(INTERRUPTED_STATUS)

@@ -26,6 +26,7 @@ from bit_keras.export import serving
 from bit_keras.export.errors import ExportCheckError
 from bit_keras.export.model_card import CardFacts, model_card
 from bit_keras.export.model_source import EXPORTERS, ModelSource
+from bit_keras.export.targets import bundle_paths
 from bit_keras.layers import standardization_cached
 
 SERVING_DEFAULT = "serving_default"
@@ -55,12 +56,6 @@ class HubExport:
     signature: str
     output_size: int
     max_abs_diff: float
-
-
-def bundle_paths(output: str) -> tuple[str, str]:
-    """The publishing bundle beside a SavedModel folder: (`OUTPUT.tar.gz`, `OUTPUT.md`)."""
-    output = os.path.abspath(output).rstrip(os.sep)
-    return output + ".tar.gz", output + ".md"
 
 
 def build_hub_module(

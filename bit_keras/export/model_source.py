@@ -13,13 +13,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-
-import keras
+from typing import TYPE_CHECKING
 
 from bit_keras import pretrained
 from bit_keras.backend_check import require_tensorflow_backend
-from bit_keras.checkpoint.weights_file import is_timm_source
+from bit_keras.checkpoint.hub import is_timm_source
 from bit_keras.predictions import class_ids, class_names
+
+if TYPE_CHECKING:
+    import keras
 
 # The subject of the error under another Keras backend (`require_tensorflow_backend`).
 EXPORTERS = "The exporters write TensorFlow SavedModels and TFLite files and"
@@ -108,6 +110,8 @@ def check_model_spec(source: str, resolution: int | None = None) -> ModelSpec:
 
 def load_model_source(spec: ModelSpec) -> ModelSource:
     """Builds (and for published names downloads once) the model a `ModelSpec` names."""
+    import keras
+
     require_tensorflow_backend(EXPORTERS)
     if spec.kind == "keras":
         try:

@@ -32,3 +32,9 @@ def check_target(path: str, *, overwrite: bool, suffix: str | None = None) -> st
     if os.path.lexists(path) and not overwrite:
         raise ValueError(f"{path!r} exists; pass --overwrite to replace it.")
     return path
+
+
+def bundle_paths(output: str) -> tuple[str, str]:
+    """The publishing bundle beside a SavedModel folder: (`OUTPUT.tar.gz`, `OUTPUT.md`)."""
+    output = os.path.abspath(output).rstrip(os.sep)
+    return output + ".tar.gz", output + ".md"

@@ -5,9 +5,22 @@ only `bit_keras.layers` (and Keras). Above it: `bit_keras.checkpoint` (the offic
 format) and `bit_keras.pretrained` (the published weights: `create_model`, the registry).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bit_keras.lazy_names import lazy_names
 from bit_keras.models import layer_names
 from bit_keras.models.architectures import ARCHITECTURES, Architecture, architecture
-from bit_keras.models.bit_resnet_v2 import BiTResNetV2, register_weights_format
+
+# The builder loads Keras: on first use, so that names are checked before TensorFlow loads.
+_lazy_getattr, __dir__ = lazy_names(
+    globals(),
+    {
+        "BiTResNetV2": "bit_keras.models.bit_resnet_v2",
+        "register_weights_format": "bit_keras.models.bit_resnet_v2",
+    },
+)
 
 __all__ = [
     "ARCHITECTURES",
@@ -30,9 +43,15 @@ _MOVED_TO_PRETRAINED = (
 
 
 def __getattr__(name: str):
+    if name in ("BiTResNetV2", "register_weights_format"):
+        return _lazy_getattr(name)
     if name in _MOVED_TO_PRETRAINED:
         raise AttributeError(
             f"`bit_keras.models.{name}` moved to `bit_keras.pretrained.{name}` (published "
             f"weights live apart from the architecture); `bit_keras.{name}` still works."
         )
     raise AttributeError(f"module 'bit_keras.models' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from bit_keras.models.bit_resnet_v2 import BiTResNetV2, register_weights_format

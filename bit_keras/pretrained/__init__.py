@@ -3,27 +3,39 @@
 
 It imports the layers below it (`bit_keras.models`, `bit_keras.checkpoint`, the label lists
 of `bit_keras.predictions`), never `bit_keras.data`, `training` or `export`, which build on it.
+
+Its names load on first use (`lazy_names.py`): the registry's names and checks
+(`catalog.py`) load without Keras or TensorFlow (`tools/list_models.py`, the programs' checks).
 """
 
-from bit_keras.pretrained import applications
-from bit_keras.pretrained.convert import convert_checkpoint
-from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
-from bit_keras.pretrained.registry import (
-    PRETRAINED,
-    PretrainedModel,
-    check_weights,
-    checkpoint_path,
-    create_model,
-    default_resolution,
-    fetch,
-    find_model_for_file,
-    find_model_for_hub,
-    get_model_info,
-    known_resolution,
-    list_models,
-    model_table,
-    resolve_model,
-    weights_path,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bit_keras.lazy_names import lazy_names
+
+__getattr__, __dir__ = lazy_names(
+    globals(),
+    {
+        "PRETRAINED": "bit_keras.pretrained.catalog",
+        "PretrainedModel": "bit_keras.pretrained.catalog",
+        "applications": "bit_keras.pretrained.applications",
+        "check_weights": "bit_keras.pretrained.catalog",
+        "checkpoint_path": "bit_keras.pretrained.registry",
+        "convert_checkpoint": "bit_keras.pretrained.convert",
+        "create_model": "bit_keras.pretrained.registry",
+        "default_resolution": "bit_keras.pretrained.registry",
+        "fetch": "bit_keras.pretrained.registry",
+        "find_model_for_file": "bit_keras.pretrained.catalog",
+        "find_model_for_hub": "bit_keras.pretrained.catalog",
+        "get_model_info": "bit_keras.pretrained.catalog",
+        "known_resolution": "bit_keras.pretrained.registry",
+        "list_models": "bit_keras.pretrained.catalog",
+        "model_from_checkpoint": "bit_keras.pretrained.from_checkpoint",
+        "model_table": "bit_keras.pretrained.catalog",
+        "resolve_model": "bit_keras.pretrained.catalog",
+        "weights_path": "bit_keras.pretrained.registry",
+    },
 )
 
 __all__ = [
@@ -46,3 +58,28 @@ __all__ = [
     "resolve_model",
     "weights_path",
 ]
+
+
+if TYPE_CHECKING:
+    from bit_keras.pretrained import applications
+    from bit_keras.pretrained.catalog import (
+        PRETRAINED,
+        PretrainedModel,
+        check_weights,
+        find_model_for_file,
+        find_model_for_hub,
+        get_model_info,
+        list_models,
+        model_table,
+        resolve_model,
+    )
+    from bit_keras.pretrained.convert import convert_checkpoint
+    from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
+    from bit_keras.pretrained.registry import (
+        checkpoint_path,
+        create_model,
+        default_resolution,
+        fetch,
+        known_resolution,
+        weights_path,
+    )

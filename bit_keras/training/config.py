@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from bit_keras.pretrained.catalog import check_weights
 from bit_keras.training import hyperrule, upstream
 
 MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
@@ -250,3 +251,14 @@ class PretrainConfig(RunConfig):
             raise ValueError(
                 f"`warmup_steps` ({self.warmup_steps}) must be fewer than `steps` ({self.steps})."
             )
+
+
+def weights_flag(config: RunConfig) -> str | None:
+    """`config.weights` as `create_model` takes it (`none` is None)."""
+    return None if config.weights == "none" else config.weights
+
+
+def check_model(config: RunConfig) -> None:
+    """Raises ValueError for a model or weights flag that cannot build a model (an unknown
+    name, a bare architecture with `default` weights, a missing file); loads no TensorFlow."""
+    check_weights(config.model, weights_flag(config))

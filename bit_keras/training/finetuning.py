@@ -14,13 +14,12 @@ import tensorflow as tf
 
 from bit_keras import data
 from bit_keras.training import hyperrule, losses
-from bit_keras.training.config import TrainConfig, resolve
+from bit_keras.training.config import TrainConfig, check_model, resolve
 from bit_keras.training.loop import run_recipe
 from bit_keras.training.lr_schedule import BiTLearningRate
 from bit_keras.training.recipe import (
     Recipe,
     build_model,
-    check_model,
     evaluation_data,
     load_data,
     metric_for,

@@ -22,13 +22,12 @@ from bit_keras import data
 from bit_keras.checkpoint import save_official_weights
 from bit_keras.checkpoint.layout import official_variables
 from bit_keras.training import losses, upstream
-from bit_keras.training.config import PretrainConfig
+from bit_keras.training.config import PretrainConfig, check_model
 from bit_keras.training.loop import run_recipe
 from bit_keras.training.lr_schedule import BiTLearningRate
 from bit_keras.training.recipe import (
     Recipe,
     build_model,
-    check_model,
     evaluation_data,
     load_data,
     metric_for,

@@ -14,8 +14,15 @@ from collections.abc import Callable
 
 from absl import app, flags
 
+from bit_keras.data.names import check_dataset_name
 from bit_keras.tf_logs import quiet_tensorflow
-from bit_keras.training.config import IMAGE_CHECKS, MIXED_PRECISION, STRATEGIES, RunConfig
+from bit_keras.training.config import (
+    IMAGE_CHECKS,
+    MIXED_PRECISION,
+    STRATEGIES,
+    RunConfig,
+    check_model,
+)
 from bit_keras.training.interrupts import (
     TrainingDivergedError,
     TrainingInterrupted,
@@ -133,6 +140,9 @@ def run_program(
         except ValueError as e:
             sys.exit(f"{program}: error: {e}")
         try:
+            # Names and files first, in well under a second: TensorFlow is not loaded yet.
+            check_model(config)
+            check_dataset_name(config.dataset, config.data_dir)
             check_logdir(config)
             # The lock first: a second run on the logdir fails before TensorFlow loads.
             with RunLock(config.logdir, enabled=is_chief_process()):

@@ -20,8 +20,8 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.checkpoint import load_weights
 from bit_keras.models import layer_names
-from bit_keras.pretrained import check_weights, create_model, weights_path
-from bit_keras.training.config import RunConfig
+from bit_keras.pretrained import create_model, weights_path
+from bit_keras.training.config import RunConfig, weights_flag
 from bit_keras.training.losses import softmax_cross_entropy
 from bit_keras.training.run_lock import is_chief_process
 from bit_keras.training.train_step import LossFn
@@ -143,16 +143,6 @@ def evaluation_data(
         )
 
     return eval_dataset
-
-
-def weights_flag(config: RunConfig) -> str | None:
-    """`config.weights` as `create_model` takes it (`none` is None)."""
-    return None if config.weights == "none" else config.weights
-
-
-def check_model(config: RunConfig) -> None:
-    """Raises ValueError for a model or weights flag that cannot build a model."""
-    check_weights(config.model, weights_flag(config))
 
 
 def load_data(config: RunConfig, out) -> data.DataSource:

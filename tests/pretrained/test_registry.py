@@ -7,7 +7,7 @@ import pytest
 import bit_keras
 from bit_keras.checkpoint import official_arrays
 from bit_keras.models import ARCHITECTURES
-from bit_keras.pretrained import registry
+from bit_keras.pretrained import catalog, registry
 
 ARCHS = ("R50x1", "R50x3", "R101x1", "R101x3", "R152x2", "R152x4")
 
@@ -111,7 +111,7 @@ def test_loads_from_the_cache_without_network(tmp_path, monkeypatch):
     info = dataclasses.replace(
         bit_keras.get_model_info("BiT-S-R50x1"), origin="http://127.0.0.1:9/unreachable.npz"
     )
-    monkeypatch.setitem(registry.PRETRAINED, info.name, info)
+    monkeypatch.setitem(catalog.PRETRAINED, info.name, info)
     source = bit_keras.create_model(info.name, weights=None)
     for i, variable in enumerate(source.weights):
         variable.assign(np.random.default_rng(i).normal(size=variable.shape).astype("float32"))
@@ -127,7 +127,7 @@ def test_download_failure_says_where_to_put_the_file(tmp_path, monkeypatch):
     info = dataclasses.replace(
         bit_keras.get_model_info("BiT-M-R50x1"), origin="http://127.0.0.1:9/BiT-M-R50x1.npz"
     )
-    monkeypatch.setitem(registry.PRETRAINED, info.name, info)
+    monkeypatch.setitem(catalog.PRETRAINED, info.name, info)
     expected_path = tmp_path / "bit_keras" / "BiT-M-R50x1.npz"
     with pytest.raises(bit_keras.checkpoint.CheckpointDownloadError) as error:
         bit_keras.create_model("BiT-M-R50x1")
@@ -201,7 +201,7 @@ def test_create_model_bad_name_or_weights(name, weights, message):
     with pytest.raises(ValueError, match=message):
         bit_keras.create_model(name, weights=weights)
     with pytest.raises(ValueError, match=message):
-        registry.check_weights(name, weights)
+        catalog.check_weights(name, weights)
 
 
 def test_default_resolution_by_name_or_official_file_name(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 import bit_keras
 from bit_keras.checkpoint import CheckpointDownloadError
-from bit_keras.pretrained import registry
+from bit_keras.pretrained import catalog, registry
 from bit_test_utils import PARITY_ATOL, TIMM_IO, lay_out_hub_cache, timm_fixture_files
 
 ARCHS = ("50x1", "50x3", "101x1", "101x3", "152x2", "152x4")
@@ -53,7 +53,7 @@ def mirrored_entry(tmp_path, monkeypatch, offline_hub):
         origin=f"{UNREACHABLE}BiT-M-R50x1.npz",
         hub_id=MIRROR,
     )
-    monkeypatch.setitem(registry.PRETRAINED, info.name, info)
+    monkeypatch.setitem(catalog.PRETRAINED, info.name, info)
     return info, snapshot
 
 
