@@ -42,6 +42,8 @@ def check_dataset_name(spec: str, data_dir: str | None = None) -> None:
         return
     if spec.startswith("csv:"):
         path = spec.removeprefix("csv:")
+        if path.endswith(".csv") and not os.path.exists(path):
+            raise ValueError(f"CSV manifest {path!r} does not exist.")  # read_manifest's words
         if not os.path.exists(path):
             raise ValueError(f"No CSV manifest or folder of manifests at {path!r}.")
         return

@@ -326,6 +326,16 @@ def _per_class(predictions: Predictions, names: list[str], folder: str) -> str:
         figure = _figure(7.0, max(2.5, 0.22 * len(present) + 1.0))
         axes = figure.subplots()
         axes.barh(range(len(present)), rates, color="tab:blue")
+        if len(present) <= 40:  # each bar's counts at its end
+            for row, c in enumerate(present):
+                axes.text(
+                    min(rates[row], 0.82) + 0.01,
+                    row,
+                    f"{rates[row]:.2f} ({int(hits[c])}/{int(counts[c])})",
+                    va="center",
+                    fontsize=7,
+                    color="white" if rates[row] > 0.82 else "black",  # inside the bar: white
+                )
         axes.set_yticks(range(len(present)), [names[c][:20] for c in present], fontsize=8)
         axes.invert_yaxis()
         axes.set_xlim(0, 1)
