@@ -45,6 +45,7 @@ __getattr__, __dir__ = lazy_names(
         "cached_standardization": "bit_keras.layers",
         "convert_checkpoint": "bit_keras.pretrained",
         "create_model": "bit_keras.pretrained",
+        "feature_maps": "bit_keras.models.pyramid",
         "decode_predictions": "bit_keras.predictions",
         "get_model_info": "bit_keras.pretrained",
         "list_models": "bit_keras.pretrained",
@@ -66,6 +67,7 @@ __all__ = [
     "convert_checkpoint",
     "create_model",
     "decode_predictions",
+    "feature_maps",
     "get_model_info",
     "layers",
     "list_models",
@@ -83,6 +85,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from bit_keras.checkpoint import CheckpointError, load_official_weights
     from bit_keras.layers import PreActBottleneck, StdConv2D
     from bit_keras.models import BiTResNetV2
+    from bit_keras.models.pyramid import feature_maps
     from bit_keras.predictions import decode_predictions
     from bit_keras.preprocessing import preprocess_input
     from bit_keras.pretrained import (
