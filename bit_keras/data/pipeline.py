@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from bit_keras.data.image_check import undecodable_error
 from bit_keras.preprocessing import preprocess_input
 
 # Examples held in the shuffle buffer of data read as a stream (records, before decoding).
@@ -175,8 +176,6 @@ class Examples:
             for path in paths.numpy():
                 path = path.decode()
                 if stop:
-                    from bit_keras.data.image_check import undecodable_error
-
                     raise undecodable_error(path)
                 on_skip(path)
             return 0

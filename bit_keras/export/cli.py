@@ -92,8 +92,7 @@ def run_export(program: str, check: Callable[[], tuple], export: Callable[..., o
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        # The converter's and LiteRT's C++ lines too (the programs imported TensorFlow with
-        # `quiet_tensorflow` before this).
+        # TensorFlow's start-up lines, and the converter's and LiteRT's C++ lines too.
         with contextlib.nullcontext() if logs_wanted() else held_stderr():
             checked = check()  # without TensorFlow, but for a timm config.json not yet here
             quiet_tensorflow()

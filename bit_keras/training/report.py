@@ -20,14 +20,12 @@ import glob
 import html
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
-from bit_keras.atomic_write import save_atomically
+from bit_keras.atomic_write import save_atomically, save_directory_atomically
 from bit_keras.training.logdir import CONFIG_FILE, PREDICTIONS_FILE, REPORT_DIR, REPORT_FILE
 
 # A matrix of more classes is unreadable as a picture: the most-confused pairs instead.
@@ -93,9 +91,11 @@ def test_predictions(model, batches: tf.data.Dataset) -> Predictions:
         predicted.append(top1)
         rows = batch_labels.reshape(len(batch_labels), -1)
         wrong = np.flatnonzero(~(rows == top1[:, None]).any(axis=1))
-        for i in wrong[: MISCLASSIFIED_SHOWN - len(misclassified)]:
-            misclassified.append(seen + i)
-            thumbnails.append(_thumbnail(images.numpy()[keep][i]))
+        shown = wrong[: MISCLASSIFIED_SHOWN - len(misclassified)]
+        if len(shown):  # the batch's images come off the device only when some are shown
+            kept_images = images.numpy()[keep]
+            misclassified.extend(seen + shown)
+            thumbnails.extend(_thumbnail(kept_images[i]) for i in shown)
         seen += len(top1)
     width = max((x.shape[1] for x in labels if x.ndim == 2), default=0)
     if width:  # multi-label batches: pad each to the widest
@@ -192,13 +192,10 @@ def write_report(logdir: str, out: Callable[[str], object] = print) -> str:
     names += [str(i) for i in range(len(names), num_classes)]
     scalars = read_scalars(logdir)
 
-    folder = os.path.join(logdir, REPORT_DIR)
-    staging = tempfile.mkdtemp(prefix=".tmp-report-", dir=logdir)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # a folder's usual permissions, not mkdtemp's 0700
-    try:
-        sections = [_curves(scalars, staging)]
+    sections = []
+
+    def draw(folder):
+        sections.append(_curves(scalars, folder))
         if predictions.multi_label:
             sections.append(
                 "<h2>Confusion matrix</h2><p>Not drawn: the data is multi-label (an image has "
@@ -206,13 +203,12 @@ def write_report(logdir: str, out: Callable[[str], object] = print) -> str:
             )
         else:
             matrix = confusion_matrix(predictions.labels, predictions.predicted, num_classes)
-            np.savetxt(os.path.join(staging, "confusion.csv"), matrix, fmt="%d", delimiter=",")
-            sections.append(_confusion(matrix, names, staging))
-        sections.append(_per_class(predictions, names, staging))
-        sections.append(_misclassified(predictions, names, staging))
-        _replace_folder(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            np.savetxt(os.path.join(folder, "confusion.csv"), matrix, fmt="%d", delimiter=",")
+            sections.append(_confusion(matrix, names, folder))
+        sections.append(_per_class(predictions, names, folder))
+        sections.append(_misclassified(predictions, names, folder))
+
+    save_directory_atomically(os.path.join(logdir, REPORT_DIR), draw, overwrite=True)
     page = _page(record, predictions, sections)
     path = os.path.join(logdir, REPORT_FILE)
 
@@ -223,16 +219,6 @@ def write_report(logdir: str, out: Callable[[str], object] = print) -> str:
     save_atomically(path, write)
     out(f"Wrote the report {path}")
     return path
-
-
-def _replace_folder(staging: str, folder: str) -> None:
-    old = None
-    if os.path.exists(folder):
-        old = tempfile.mkdtemp(prefix=".tmp-old-report-", dir=os.path.dirname(folder))
-        os.replace(folder, os.path.join(old, "report"))
-    os.replace(staging, folder)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _figure(width: float, height: float):
