@@ -19,7 +19,7 @@ __getattr__, __dir__ = lazy_names(
         "DataSource": "bit_keras.data.sources",
         "EVAL_RESIZE_RATIO": "bit_keras.data.pipeline",
         "Examples": "bit_keras.data.pipeline",
-        "IMAGE_CHECKS": "bit_keras.data.image_check",
+        "IMAGE_CHECKS": "bit_keras.data.names",
         "VERDICTS_FILE": "bit_keras.data.image_check",
         "check_dataset_name": "bit_keras.data.names",
         "digits_source": "bit_keras.data.sources",
@@ -28,12 +28,14 @@ __getattr__, __dir__ = lazy_names(
         "few_shot_indices": "bit_keras.data.pipeline",
         "folder_source": "bit_keras.data.sources",
         "inception_box": "bit_keras.data.pipeline",
+        "inference_dataset": "bit_keras.data.pipeline",
         "inception_crop": "bit_keras.data.pipeline",
         "load_source": "bit_keras.data.sources",
         "select": "bit_keras.data.pipeline",
         "targets": "bit_keras.data.pipeline",
         "test_dataset": "bit_keras.data.pipeline",
         "tfds_source": "bit_keras.data.sources",
+        "unlabelled_folder_source": "bit_keras.data.sources",
         "train_dataset": "bit_keras.data.pipeline",
         "undecodable_image": "bit_keras.data.image_check",
     },
@@ -53,6 +55,7 @@ __all__ = [
     "folder_source",
     "inception_box",
     "inception_crop",
+    "inference_dataset",
     "load_source",
     "select",
     "targets",
@@ -60,12 +63,13 @@ __all__ = [
     "tfds_source",
     "train_dataset",
     "undecodable_image",
+    "unlabelled_folder_source",
 ]
 
 
 if TYPE_CHECKING:
-    from bit_keras.data.image_check import IMAGE_CHECKS, VERDICTS_FILE, undecodable_image
-    from bit_keras.data.names import check_dataset_name
+    from bit_keras.data.image_check import VERDICTS_FILE, undecodable_image
+    from bit_keras.data.names import IMAGE_CHECKS, check_dataset_name
     from bit_keras.data.pipeline import (
         EVAL_RESIZE_RATIO,
         Examples,
@@ -74,6 +78,7 @@ if TYPE_CHECKING:
         few_shot_indices,
         inception_box,
         inception_crop,
+        inference_dataset,
         select,
         targets,
         test_dataset,
@@ -85,4 +90,5 @@ if TYPE_CHECKING:
         folder_source,
         load_source,
         tfds_source,
+        unlabelled_folder_source,
     )

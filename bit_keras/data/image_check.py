@@ -27,8 +27,6 @@ from bit_keras.atomic_write import save_atomically
 from bit_keras.image_io import image_format, read_image
 from bit_keras.tf_logs import held_stderr, logs_wanted
 
-# `decode`: every file decoded once at loading; `header`: its first bytes only.
-IMAGE_CHECKS = ("decode", "header")
 # The verdicts of the decode check, in the run's logdir.
 VERDICTS_FILE = "image_check.json"
 _VERDICTS_VERSION = 1

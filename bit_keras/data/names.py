@@ -12,6 +12,9 @@ import difflib
 import os
 
 BUILT_IN = "digits"
+# How the files of a folder or manifest are checked (`image_check.py`): `decode` every file
+# once at loading; `header` its first bytes only.
+IMAGE_CHECKS = ("decode", "header")
 
 
 def unknown_dataset_message(name: str, known: list[str] | tuple[str, ...] = ()) -> str:

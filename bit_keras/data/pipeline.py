@@ -481,6 +481,21 @@ def test_dataset(
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
+def inference_dataset(dataset: tf.data.Dataset, *, batch_size: int, crop: int) -> tf.data.Dataset:
+    """Batches for a frozen model's features (`bit-embed`, `bit-fewshot`): images prepared as
+    `eval_dataset` prepares them, labels as they are, the last batch smaller.
+
+    Returns:
+        Batches `(images float32 [-1, 1] (B, crop, crop, 3), labels)`.
+    """
+    dataset = dataset.map(
+        lambda image, label: (_eval_image(image, crop), label),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
 def eval_steps(size: int, batch_size: int, pipelines: int = 1, replicas: int = 1) -> int:
     """Evaluation steps: batches that each replica of each pipeline gets from `eval_dataset`.
 

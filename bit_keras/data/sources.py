@@ -2,7 +2,9 @@
 scikit-learn's digits.
 
 Every source gives unshuffled `tf.data` datasets of `(image, label)`, images uint8 (H, W, 3)
-and labels int64, plus what BiT-HyperRule needs to know (size, image size, classes).
+and labels int64, plus what BiT-HyperRule needs to know (size, image size, classes). A folder
+of images without class sub-folders is an unlabelled data set (labels -1), for programs that
+need no labels (`bit-embed`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras.data.image_check import (
-    IMAGE_CHECKS,
     bad_images_message,
     decode_failures,
     header_failures,
 )
 from bit_keras.data.manifest import read_manifest
-from bit_keras.data.names import unknown_dataset_message
+from bit_keras.data.names import IMAGE_CHECKS, unknown_dataset_message
 from bit_keras.data.pipeline import Examples
 from bit_keras.image_io import IMAGE_EXTENSIONS, read_image
 
@@ -44,7 +45,8 @@ class DataSource:
         train_size: Examples in the training split.
         test_size: Examples in the test split.
         train_labels: Returns the labels of the training split in dataset order.
-        train: Builds the training split, unshuffled, as `(image uint8, label int64)`.
+        train: Builds the training split, unshuffled, as `(image uint8, label int64)`, from
+            its first example or, given `start`, from that one (without reading those before).
         test: Builds the test split, the same way.
         train_examples: The training split as `train_dataset` reads it (by index where the
             data allows it), for an exact resume.
@@ -53,6 +55,10 @@ class DataSource:
             (`skip_bad_images`).
         multi_label: Whether an example may have several classes; its label is then its
             class ids padded with -1 (`pipeline.targets` makes them multi-hot).
+        train_files: The image file of each training example, for folders and manifests.
+        test_files: The same for the test split.
+        labelled: False for a folder of images without class sub-folders: `num_classes` is
+            0 and every label -1.
     """
 
     name: str
@@ -61,12 +67,15 @@ class DataSource:
     train_size: int
     test_size: int
     train_labels: Callable[[], np.ndarray]
-    train: Callable[[], tf.data.Dataset]
-    test: Callable[[], tf.data.Dataset]
+    train: Callable[..., tf.data.Dataset]
+    test: Callable[..., tf.data.Dataset]
     train_examples: Callable[[], Examples]
     class_names: tuple[str, ...] = ()
     skipped_files: tuple[str, ...] = ()
     multi_label: bool = False
+    train_files: np.ndarray | None = None
+    test_files: np.ndarray | None = None
+    labelled: bool = True
 
 
 def load_source(
@@ -78,6 +87,7 @@ def load_source(
     image_check: str = "decode",
     verdicts_file: str | None = None,
     out: Callable[[str], None] = print,
+    unlabelled: bool = False,
 ) -> DataSource:
     """Resolves a dataset flag: a TFDS name, `folder:PATH`, `csv:PATH`, or `digits`.
 
@@ -94,6 +104,8 @@ def load_source(
         verdicts_file: Where the decode check keeps its verdicts (a run's logdir).
         out: Where lines announcing a download, the image check's progress and skipped
             files go.
+        unlabelled: Accept a folder of images without class sub-folders, as an unlabelled
+            data set (`unlabelled_folder_source`); else it is an error naming the layout.
 
     Raises:
         ValueError: unknown data set, TFDS data not prepared (with `download=False`), or an
@@ -105,7 +117,10 @@ def load_source(
         return digits_source()
     checks = _ImageChecks(image_check, skip_bad_images, verdicts_file, out)
     if spec.startswith("folder:"):
-        return folder_source(spec.removeprefix("folder:"), checks=checks)
+        path = spec.removeprefix("folder:")
+        if unlabelled and _is_unlabelled_folder(path):
+            return unlabelled_folder_source(path, checks=checks)
+        return folder_source(path, checks=checks)
     if spec.startswith("csv:"):
         return csv_source(spec.removeprefix("csv:"), checks=checks)
     return tfds_source(spec, data_dir, download=download, out=out)
@@ -184,7 +199,9 @@ def digits_source() -> DataSource:
     train_idx, test_idx = _stratified_split(labels, DIGITS_TEST_FRACTION, SPLIT_SEED)
 
     def split(idx):
-        return lambda: tf.data.Dataset.from_tensor_slices((images[idx], labels[idx]))
+        return lambda start=0: tf.data.Dataset.from_tensor_slices(
+            (images[idx[start:]], labels[idx[start:]])
+        )
 
     return DataSource(
         "digits",
@@ -250,6 +267,61 @@ def folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSo
         checks.examples(train_files, train_labels),
         tuple(classes),
         tuple(bad),
+        train_files=train_files,
+        test_files=test_files,
+    )
+
+
+def _is_unlabelled_folder(path: str) -> bool:
+    """A folder holding image files and no sub-folders."""
+    if not os.path.isdir(path):
+        return False
+    entries = os.listdir(path)
+    return not any(_isdir(path, e) for e in entries) and any(
+        e.lower().endswith(IMAGE_EXTENSIONS) for e in entries
+    )
+
+
+def unlabelled_folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSource:
+    """A folder of image files without class sub-folders: an unlabelled data set.
+
+    Its files, sorted by name, are the training split and a fixed, seeded `minival_size` of
+    them the test split (big_vision's `minival`); labels are -1 and `num_classes` 0. Files
+    are checked as an image folder's are.
+    """
+    files = np.array(
+        sorted(
+            os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTENSIONS)
+        ),
+        dtype=str,
+    )
+    bad = checks.bad_files(f"Image folder {path!r}", files, ())
+    files = files[~np.isin(files, bad)]
+    if len(files) < 2:
+        raise ValueError(f"Image folder {path!r} needs at least 2 images that decode.")
+    train_idx, test_idx = minival_split(len(files))
+    train_files, test_files = files[train_idx], files[test_idx]
+    if checks.check == "header":
+        late = checks.bad_files(f"Image folder {path!r}", (), test_files)
+        test_files = test_files[~np.isin(test_files, late)]
+        bad += late
+    train_labels = -np.ones(len(train_files), np.int64)
+    test_labels = -np.ones(len(test_files), np.int64)
+    return DataSource(
+        f"folder:{path}",
+        0,
+        tuple(read_image(test_files[0]).shape[:2]),
+        len(train_files),
+        len(test_files),
+        lambda: train_labels,
+        _file_split(train_files, train_labels),
+        _file_split(test_files, test_labels),
+        checks.examples(train_files, train_labels),
+        (),
+        tuple(bad),
+        train_files=train_files,
+        test_files=test_files,
+        labelled=False,
     )
 
 
@@ -334,12 +406,14 @@ def csv_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSourc
         classes,
         tuple(bad),
         multi_label,
+        train_files=train.files,
+        test_files=test.files,
     )
 
 
 def _file_split(files: np.ndarray, labels: np.ndarray):
-    def build():
-        ds = tf.data.Dataset.from_tensor_slices((files, labels))
+    def build(start=0):
+        ds = tf.data.Dataset.from_tensor_slices((files[start:], labels[start:]))
         return ds.map(
             lambda f, y: (read_image(f), y),
             num_parallel_calls=tf.data.AUTOTUNE,
@@ -432,9 +506,11 @@ def tfds_source(
     num_classes = builder.info.features[label_key].num_classes
 
     def split(name_, decoders=None):
-        def build():
+        def build(start=0):
             try:
-                ds = builder.as_dataset(split=name_, shuffle_files=False, decoders=decoders)
+                ds = builder.as_dataset(
+                    split=_from(name_, start), shuffle_files=False, decoders=decoders
+                )
             except AssertionError as e:  # TFDS' "could not find data in ..."
                 raise ValueError(
                     f"TFDS dataset {name!r} is not prepared in {root!r}. Prepare it where "
@@ -487,3 +563,13 @@ def tfds_source(
         train_examples,
         tuple(builder.info.features[label_key].names),
     )
+
+
+def _from(split: str, start: int) -> str:
+    """A TFDS split name (`train`, `train[:900]`) from its `start`-th example on."""
+    if not start:
+        return split
+    name, _, rest = split.partition("[")
+    end = rest.rstrip("]").partition(":")[2] if rest else ""
+    begin = int(rest.partition(":")[0] or 0) if rest else 0
+    return f"{name}[{begin + start}:{end}]"

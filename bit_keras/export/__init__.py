@@ -30,16 +30,16 @@ __getattr__, __dir__ = lazy_names(
     {
         "ExportCheckError": "bit_keras.export.errors",
         "HubExport": "bit_keras.export.hub_saved_model",
-        "ModelSource": "bit_keras.export.model_source",
-        "ModelSpec": "bit_keras.export.model_source",
+        "ModelSource": "bit_keras.pretrained.model_source",
+        "ModelSpec": "bit_keras.pretrained.model_source",
         "SampleImages": "bit_keras.export.sample_images",
         "TFLiteReport": "bit_keras.export.tflite",
-        "check_model_spec": "bit_keras.export.model_source",
+        "check_model_spec": "bit_keras.pretrained.model_source",
         "dataset_images": "bit_keras.export.sample_images",
         "export_hub_saved_model": "bit_keras.export.hub_saved_model",
         "export_tflite": "bit_keras.export.tflite",
         "fold_weight_standardization": "bit_keras.export.fold",
-        "load_model_source": "bit_keras.export.model_source",
+        "load_model_source": "bit_keras.pretrained.model_source",
         "synthetic_images": "bit_keras.export.sample_images",
     },
 )
@@ -65,11 +65,11 @@ if TYPE_CHECKING:
     from bit_keras.export.errors import ExportCheckError
     from bit_keras.export.fold import fold_weight_standardization
     from bit_keras.export.hub_saved_model import HubExport, export_hub_saved_model
-    from bit_keras.export.model_source import (
+    from bit_keras.export.sample_images import SampleImages, dataset_images, synthetic_images
+    from bit_keras.export.tflite import TFLiteReport, export_tflite
+    from bit_keras.pretrained.model_source import (
         ModelSource,
         ModelSpec,
         check_model_spec,
         load_model_source,
     )
-    from bit_keras.export.sample_images import SampleImages, dataset_images, synthetic_images
-    from bit_keras.export.tflite import TFLiteReport, export_tflite

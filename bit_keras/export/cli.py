@@ -6,22 +6,17 @@ check every flag before building anything, then make one library call.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from absl import flags
 
-from bit_keras.tf_logs import held_stderr, logs_wanted, quiet_tensorflow
+from bit_keras.checked_run import run_checked
 
 if TYPE_CHECKING:
-    from bit_keras.export.model_source import ModelSource, ModelSpec
-
-# Exit status of an export stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's).
-INTERRUPTED_STATUS = 130
+    from bit_keras.pretrained.model_source import ModelSource, ModelSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,14 +57,14 @@ def define_model_flags(output_help: str) -> ModelFlags:
 
 def check_model_flags(model_flags: ModelFlags) -> ModelSpec:
     """Checks --model/--resolution without TensorFlow (one-line ValueError)."""
-    from bit_keras.export.model_source import check_model_spec
+    from bit_keras.pretrained.model_source import check_model_spec
 
     return check_model_spec(model_flags.model.value, model_flags.resolution.value)
 
 
 def load_model(spec: ModelSpec, log: Callable[[str], object] = print) -> ModelSource:
     """Builds the model a checked --model names, saying what it loads."""
-    from bit_keras.export.model_source import load_model_source
+    from bit_keras.pretrained.model_source import load_model_source
 
     log(
         f"Loading {spec.source} ({spec.kind}); resolution {spec.resolution} from "
@@ -79,28 +74,7 @@ def load_model(spec: ModelSpec, log: Callable[[str], object] = print) -> ModelSo
 
 
 def run_export(program: str, check: Callable[[], tuple], export: Callable[..., object]) -> None:
-    """Runs `check()` (names, files and folders: before TensorFlow loads, so a mistake fails
-    in well under a second), then imports TensorFlow quietly and runs `export(*checked)`,
-    turning errors into one line and interrupts into a clean exit.
-
-    SIGTERM is handled as Ctrl-C is, so the atomic writes' clean-up runs and nothing is left
-    half-written; the process then exits with `INTERRUPTED_STATUS`.
-    """
-
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        # TensorFlow's start-up lines, and the converter's and LiteRT's C++ lines too.
-        with contextlib.nullcontext() if logs_wanted() else held_stderr():
-            checked = check()  # without TensorFlow, but for a timm config.json not yet here
-            quiet_tensorflow()
-            export(*checked)
-    except KeyboardInterrupt:
-        print(f"{program}: interrupted; no half-written file was left.", file=sys.stderr)
-        sys.exit(INTERRUPTED_STATUS)
-    except (ValueError, OSError) as e:  # ExportCheckError is a ValueError
-        sys.exit(f"{program}: error: {e}")
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    """Runs `check()` before TensorFlow loads, then `export(*checked)`: errors as one line,
+    Ctrl-C and SIGTERM as a clean exit with `INTERRUPTED_STATUS` (`checked_run.run_checked`;
+    an `ExportCheckError` is a ValueError)."""
+    run_checked(program, check, export)

@@ -23,11 +23,11 @@ from bit_keras import image_io
 from bit_keras.atomic_write import save_atomically, save_directory_atomically
 from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.export import serving
-from bit_keras.export.errors import ExportCheckError
+from bit_keras.export.errors import EXPORTERS, ExportCheckError
 from bit_keras.export.model_card import CardFacts, model_card
-from bit_keras.export.model_source import EXPORTERS, ModelSource
 from bit_keras.export.targets import bundle_paths
 from bit_keras.layers import standardization_cached
+from bit_keras.pretrained.model_source import ModelSource
 
 SERVING_DEFAULT = "serving_default"
 SERVING_BYTES = "serving_bytes"

@@ -18,8 +18,11 @@ __getattr__, __dir__ = lazy_names(
     globals(),
     {
         "PRETRAINED": "bit_keras.pretrained.catalog",
+        "ModelSource": "bit_keras.pretrained.model_source",
+        "ModelSpec": "bit_keras.pretrained.model_source",
         "PretrainedModel": "bit_keras.pretrained.catalog",
         "applications": "bit_keras.pretrained.applications",
+        "check_model_spec": "bit_keras.pretrained.model_source",
         "check_weights": "bit_keras.pretrained.catalog",
         "checkpoint_path": "bit_keras.pretrained.registry",
         "convert_checkpoint": "bit_keras.pretrained.convert",
@@ -31,6 +34,7 @@ __getattr__, __dir__ = lazy_names(
         "get_model_info": "bit_keras.pretrained.catalog",
         "known_resolution": "bit_keras.pretrained.registry",
         "list_models": "bit_keras.pretrained.catalog",
+        "load_model_source": "bit_keras.pretrained.model_source",
         "model_from_checkpoint": "bit_keras.pretrained.from_checkpoint",
         "model_table": "bit_keras.pretrained.catalog",
         "resolve_model": "bit_keras.pretrained.catalog",
@@ -40,8 +44,11 @@ __getattr__, __dir__ = lazy_names(
 
 __all__ = [
     "PRETRAINED",
+    "ModelSource",
+    "ModelSpec",
     "PretrainedModel",
     "applications",
+    "check_model_spec",
     "check_weights",
     "checkpoint_path",
     "convert_checkpoint",
@@ -53,6 +60,7 @@ __all__ = [
     "get_model_info",
     "known_resolution",
     "list_models",
+    "load_model_source",
     "model_from_checkpoint",
     "model_table",
     "resolve_model",
@@ -75,6 +83,12 @@ if TYPE_CHECKING:
     )
     from bit_keras.pretrained.convert import convert_checkpoint
     from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
+    from bit_keras.pretrained.model_source import (
+        ModelSource,
+        ModelSpec,
+        check_model_spec,
+        load_model_source,
+    )
     from bit_keras.pretrained.registry import (
         checkpoint_path,
         create_model,

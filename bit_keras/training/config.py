@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
+from bit_keras.data.names import IMAGE_CHECKS
 from bit_keras.pretrained.catalog import check_weights
 from bit_keras.training import hyperrule, upstream
 
 MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
-# `data.image_check.IMAGE_CHECKS`, here too so that flags are checked before TensorFlow loads.
-IMAGE_CHECKS = ("decode", "header")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
 

@@ -10,10 +10,6 @@ kept.
 from __future__ import annotations
 
 import signal
-import threading
-from collections.abc import Callable
-
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -94,38 +90,4 @@ class UndecodableImageError(RuntimeError):
             f"of step {step} and stopped ({kept}). Replace or remove the file, or pass "
             f"--skip_bad_images to leave it out, then run the same command again{rerun} to "
             "resume."
-        )
-
-
-class StopRequests:
-    """A context in which SIGINT/SIGTERM ask to stop instead of killing the process.
-
-    `signum` is the first signal received (None until then). A second signal raises
-    `KeyboardInterrupt` at once. Handlers are only installed in the main thread (Python
-    delivers signals there); elsewhere the context does nothing.
-    """
-
-    def __init__(self, out: Callable[[str], object] = print):
-        self.signum: int | None = None
-        self._out = out
-        self._previous = {}
-
-    def __enter__(self) -> StopRequests:
-        if threading.current_thread() is threading.main_thread():
-            for signum in SIGNALS:
-                self._previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-        self._previous.clear()
-
-    def _handle(self, signum, frame) -> None:
-        if self.signum is not None:
-            raise KeyboardInterrupt
-        self.signum = signum
-        self._out(
-            f"{signal.Signals(signum).name} received: stopping after this step to save a "
-            "checkpoint (send it again to quit at once, without one)."
         )

@@ -23,11 +23,11 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.atomic_write import save_atomically
 from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras.stop_requests import StopRequests
 from bit_keras.training import report
 from bit_keras.training.checkpoints import Checkpoints
 from bit_keras.training.config import RunConfig
 from bit_keras.training.interrupts import (
-    StopRequests,
     TrainingDivergedError,
     TrainingInterrupted,
     UndecodableImageError,

@@ -6,7 +6,7 @@ among them."""
 
 import pytest
 
-from bit_test_utils import run_python
+from bit_test_utils import OFFICIAL_CKPT, run_python
 
 HEAVY = {"tensorflow", "keras", "jax"}
 
@@ -52,12 +52,23 @@ TRAIN = ["--model=R14x1", "--weights=none"]
             ["tools/convert_checkpoint.py", "--checkpoint=/no.npz", "--output=/tmp/x.keras"],
             "/no.npz",
         ),
+        (["tools/embed.py", "--model=BiT-M-R50x2", "--dataset=digits"], "Did you mean BiT-M-R50x3"),
+        (
+            ["tools/embed.py", f"--model={OFFICIAL_CKPT}", "--resolution=16", "--dataset=digitz"],
+            "Unknown dataset",
+        ),
+        (["tools/embed.py", "--model=BiT-M-R50x1", "--dataset=folder:/no"], "'/no' does not exist"),
+        (["tools/embed.py", "--model=/no/model.keras", "--dataset=digits"], "does not exist"),
+        (["tools/embed.py", "--query=/no.jpg", "--embeddings=/no.npz"], "No image file"),
+        (["tools/embed.py", "--query=README.md", "--embeddings=/no.npz"], "No embeddings file"),
     ],
 )
 def test_a_mistake_fails_before_tensorflow_loads(tmp_path, args, message):
     program, *flags = args
     if program.startswith("tools/train") or program.startswith("tools/pretrain"):
         flags.append(f"--logdir={tmp_path / 'run'}")
+    elif program == "tools/embed.py" and "--dataset" in str(flags):
+        flags.append(f"--output={tmp_path / 'out.npz'}")
     elif program.startswith("export/"):
         flags.append(f"--output={tmp_path / ('out.tflite' if 'tflite' in program else 'out')}")
     result = run_python(["-X", "importtime", program, *flags], as_user=True)

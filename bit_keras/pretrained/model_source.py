@@ -1,8 +1,9 @@
-"""What an exporter exports: a BiT model with its resolution, class names and provenance.
+"""A BiT model named by a program's `--model`, with its resolution, class names and provenance.
 
-`--model` of the export programs is a published name, an official `.npz` file, a Keras
-`.keras` file (such as a fine-tuning run's `model.keras`), or weights in timm's layout: a
-`model.safetensors`, a folder holding one, or an `hf-hub:ORG/NAME[@REVISION]` repository.
+`--model` of the export programs, `bit-embed` and `bit-fewshot` is a published name, an
+official `.npz` file, a Keras `.keras` file (such as a fine-tuning run's `model.keras`), or
+weights in timm's layout: a `model.safetensors`, a folder holding one, or an
+`hf-hub:ORG/NAME[@REVISION]` repository.
 `check_model_spec` validates that without building anything (an `hf-hub:` repository is
 fetched into the Hugging Face cache there, so a missing one fails first), so bad flags fail
 before any work; `load_model_source` builds it.
@@ -16,15 +17,11 @@ import os
 from typing import TYPE_CHECKING
 
 from bit_keras import pretrained
-from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.checkpoint.hub import is_timm_source
 from bit_keras.predictions import class_ids, class_names
 
 if TYPE_CHECKING:
     import keras
-
-# The subject of the error under another Keras backend (`require_tensorflow_backend`).
-EXPORTERS = "The exporters write TensorFlow SavedModels and TFLite files and"
 
 # A run's record beside its `model.keras` (written by `bit_keras.training`).
 RUN_CONFIG_FILE = "config.json"
@@ -57,7 +54,7 @@ class ModelSpec:
 
 @dataclasses.dataclass(frozen=True)
 class ModelSource:
-    """A built model ready to export.
+    """A built model, with what the exporters and the feature programs say about it.
 
     Attributes:
         spec: The checked `--model`.
@@ -74,16 +71,21 @@ class ModelSource:
     description: str
 
 
-def check_model_spec(source: str, resolution: int | None = None) -> ModelSpec:
+def check_model_spec(
+    source: str, resolution: int | None = None, *, min_resolution: int = MIN_RESOLUTION
+) -> ModelSpec:
     """Checks `--model` and `--resolution` without building or downloading anything.
+
+    `min_resolution` is the smallest `resolution` accepted: 32 for the exporters, whose
+    serving models pool the last feature map; the feature programs take any.
 
     Raises:
         ValueError: unknown name (with suggestions), a missing or unreadable file, a file of
             another kind, no resolution to be found, or a resolution below 32.
     """
-    if resolution is not None and resolution < MIN_RESOLUTION:
+    if resolution is not None and resolution < min_resolution:
         raise ValueError(
-            f"--resolution must be at least {MIN_RESOLUTION}. Received: resolution={resolution}"
+            f"--resolution must be at least {min_resolution}. Received: resolution={resolution}"
         )
     source = os.fspath(source)
     if source.endswith((".keras", ".npz", ".safetensors")):
@@ -112,7 +114,6 @@ def load_model_source(spec: ModelSpec) -> ModelSource:
     """Builds (and for published names downloads once) the model a `ModelSpec` names."""
     import keras
 
-    require_tensorflow_backend(EXPORTERS)
     if spec.kind == "keras":
         try:
             model = keras.saving.load_model(spec.source)
