@@ -46,6 +46,7 @@ __getattr__, __dir__ = lazy_names(
         "convert_checkpoint": "bit_keras.pretrained",
         "create_model": "bit_keras.pretrained",
         "feature_maps": "bit_keras.models.pyramid",
+        "set_trainable": "bit_keras.models.freezing",
         "decode_predictions": "bit_keras.predictions",
         "get_model_info": "bit_keras.pretrained",
         "list_models": "bit_keras.pretrained",
@@ -77,6 +78,7 @@ __all__ = [
     "models",
     "preprocess_input",
     "pretrained",
+    "set_trainable",
 ]
 
 
@@ -85,6 +87,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from bit_keras.checkpoint import CheckpointError, load_official_weights
     from bit_keras.layers import PreActBottleneck, StdConv2D
     from bit_keras.models import BiTResNetV2
+    from bit_keras.models.freezing import set_trainable
     from bit_keras.models.pyramid import feature_maps
     from bit_keras.predictions import decode_predictions
     from bit_keras.preprocessing import preprocess_input

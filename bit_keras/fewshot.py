@@ -132,3 +132,12 @@ def fewshot_accuracy(
         k: {"mean": float(np.mean(v)), "std": float(np.std(v)), "seeds": v}
         for k, v in by_shots.items()
     }
+
+
+def fewshot_table(results: dict[int, dict]) -> str:
+    """`fewshot_accuracy`'s results as a table: shots, mean +- std, and each seed's accuracy."""
+    lines = ["shots  accuracy (mean +- std)  per seed"]
+    for k, result in sorted(results.items()):
+        seeds = " ".join(f"{a:.4f}" for a in result["seeds"])
+        lines.append(f"{k:>5}  {result['mean']:.4f} +- {result['std']:.4f}        {seeds}")
+    return "\n".join(lines)

@@ -16,6 +16,9 @@ RUN_ELSEWHERE = {
     "export/hub.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
     "export/tflite.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
     "tools/report.py /tmp/bit_digits": "test_readme_main_job.py",
+    "tools/embed.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
+    "tools/fewshot.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
+    "--weights=/tmp/bit_digits/model.keras --dataset=digits": "test_readme_main_job.py",
     "tools/pretrain.py --model=R14x1 --dataset=digits": "training/test_readme_pretraining.py",
     "--weights=/tmp/bit_digits_pretrain/model.keras": "training/test_readme_pretraining.py",
     "--dist loadfile && KERAS_BACKEND=jax": ".ci/run (test_ci_runs_the_readme_test_command)",
@@ -30,12 +33,16 @@ NOT_OFFLINE = {
     "--dataset=cifar10": "downloads CIFAR-10 and a published checkpoint",
     "--dataset=imagenet2012": "ILSVRC-2012 (prepared by hand) and accelerators",
     "--dataset=csv:/data/": "the reader's data on a cluster of GPU machines",
+    "/data/photos": "the reader's own photos (and a published checkpoint)",
 }
 PYTHON_NOT_OFFLINE = {
     'create_model("BiT-M-R50x1-ILSVRC2012")': "downloads a published checkpoint",
     'hub.KerasLayer("bit_m_r50x1_feature_vector"': "an exported published model",
 }
-PYTHON_RUN_ELSEWHERE = {"training.fit_recipe(": "training/test_readme_fit.py"}
+PYTHON_RUN_ELSEWHERE = {
+    "training.fit_recipe(": "training/test_readme_fit.py",
+    "/tmp/bit_digits_embeddings.npz": "test_readme_main_job.py",
+}
 
 
 def _listed(text: str, table: dict[str, str]) -> bool:

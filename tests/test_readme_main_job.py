@@ -10,11 +10,20 @@ raw pixels of the same split makes 96.1%): it shows the whole job trains, far ab
 (10%); the layers' numbers and gradients are held to 1e-4 by their own tests.
 """
 
+import json
 import re
 import shlex
 import time
 
-from bit_test_utils import REPO, TENSORFLOW_LOG_LINE, readme_bash_lines, run_python
+import numpy as np
+
+from bit_test_utils import (
+    REPO,
+    TENSORFLOW_LOG_LINE,
+    readme_bash_lines,
+    readme_python_blocks,
+    run_python,
+)
 
 README = (REPO / "README.md").read_text()
 MAIN_JOB_LOGDIR = "/tmp/bit_digits"
@@ -86,3 +95,55 @@ def test_main_job_reaches_95_percent_on_digits_then_exports(tmp_path):
     assert images >= 300 and agreement >= 95.0, report[0]
     labels = (tmp_path / "bit_digits_int8.labels.txt").read_text().split()
     assert labels == [str(d) for d in range(10)]
+
+    _check_feature_commands(logdir, tmp_path)
+
+
+def _readme_command(piece: str, tmp_path) -> list[str]:
+    (line,) = [line for line in readme_bash_lines() if piece in line]
+    return [a.replace("/tmp/", f"{tmp_path}/") for a in shlex.split(line)][1:]
+
+
+def _check_feature_commands(logdir, tmp_path):
+    """bit-embed, its file read as the README reads it, bit-fewshot and a linear probe, as
+    written, on the main job's model."""
+    result = run_python(_readme_command("tools/embed.py --model=/tmp/bit_digits", tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    (block,) = [b for b in readme_python_blocks() if "bit_digits_embeddings.npz" in b]
+    block = block.replace("/tmp/", f"{tmp_path}/") + "\nprint(embeddings.shape, len(labels))"
+    read = run_python(["-c", block])
+    assert read.returncode == 0 and "(1797, 2048) 1797" in read.stdout, read.stderr[-2000:]
+
+    result = run_python(_readme_command("tools/fewshot.py --model=/tmp/bit_digits", tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    print(result.stdout)
+    results = json.loads((tmp_path / "bit_digits_fewshot.json").read_text())
+    assert sorted(results, key=int) == ["1", "5", "10", "25"]
+    # The fine-tuned model's features beat the raw pixels at 10 shots (82% here).
+    pixels = _raw_pixel_fewshot()
+    print(f"10 shots: the main job's features {results['10']['mean']:.4f}, raw pixels {pixels:.4f}")
+    assert results["10"]["mean"] > pixels + 0.05
+
+    args = _readme_command("--weights=/tmp/bit_digits/model.keras --dataset=digits", tmp_path)
+    args = [a.replace(f"{tmp_path}/bit_digits/", f"{logdir}/") for a in args]
+    result = run_python(args, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Training head: 20,490 of " in result.stdout
+    match = re.search(r"Test accuracy (\d\.\d+) on 359 examples", result.stdout)
+    print(f"Linear probe on the main job's model: {match[0]}")
+    assert float(match[1]) >= 0.9
+
+
+def _raw_pixel_fewshot() -> float:
+    from bit_keras.data import digits_source
+    from bit_keras.fewshot import fewshot_accuracy
+
+    source = digits_source()
+    train = list(source.train().as_numpy_iterator())
+    test = list(source.test().as_numpy_iterator())
+    features = [
+        np.stack([x.reshape(-1) for x, _ in split]).astype("float32") for split in (train, test)
+    ]
+    labels = [np.array([y for _, y in split]) for split in (train, test)]
+    results = fewshot_accuracy(features[0], labels[0], features[1], labels[1], shots=(10,))
+    return results[10]["mean"]

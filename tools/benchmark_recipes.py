@@ -6,6 +6,9 @@ input; the forward and backward pass are the same. Random weights and images, no
 Example (a minute or two on 2 CPU cores):
     python tools/benchmark_recipes.py --model=R50x1 --batch_size=16 --resolution=128
 
+The step with part of the network frozen (bit-train --trainable), against the whole:
+    python tools/benchmark_recipes.py --trainable=all,block4,block3,head
+
 A quick look on a small BiT:
     python tools/benchmark_recipes.py --model=R14x1 --resolution=64 --source_resolution=80 \
         --repeats=2 --pipeline_batches=4
@@ -27,6 +30,12 @@ _PIPELINE_BATCHES = flags.DEFINE_integer(
     "pipeline_batches", 20, "Batches read per input pipeline.", lower_bound=1
 )
 _JIT_COMPILE = flags.DEFINE_boolean("jit_compile", False, "Compile both steps with XLA.")
+_TRAINABLE = flags.DEFINE_list(
+    "trainable",
+    [],
+    "Also time bit-train's step with these --trainable choices, the first as the reference "
+    "(e.g. all,block3,head).",
+)
 
 
 def main(argv: list[str]) -> None:
@@ -35,7 +44,8 @@ def main(argv: list[str]) -> None:
     from bit_keras.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
-    from bit_keras.benchmark.recipes import RecipeBenchmarkConfig, run
+    from bit_keras.benchmark.recipes import RecipeBenchmarkConfig, run, trainable_steps
+    from bit_keras.models.freezing import check_trainable
 
     try:
         config = RecipeBenchmarkConfig(
@@ -48,7 +58,11 @@ def main(argv: list[str]) -> None:
             pipeline_batches=_PIPELINE_BATCHES.value,
             jit_compile=_JIT_COMPILE.value,
         )
+        for choice in _TRAINABLE.value:
+            check_trainable(choice)
         run(config)
+        if _TRAINABLE.value:
+            trainable_steps(config, tuple(_TRAINABLE.value))
     except ValueError as e:
         raise SystemExit(f"benchmark_recipes: error: {e}") from None
 

@@ -20,6 +20,7 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.compare import interleaved, random_images
+from bit_keras.models.freezing import set_trainable
 from bit_keras.pretrained import create_model
 from bit_keras.training import hyperrule, pretraining, upstream
 from bit_keras.training.train_step import make_replica_step
@@ -76,10 +77,7 @@ def run(config: RecipeBenchmarkConfig, log: Callable[[str], None] = print) -> di
     targets = tf.one_hot(np.arange(batch) % 10, 10)
     calls = {}
     for recipe in ("finetune", "pretrain"):
-        keras.utils.set_random_seed(0)
-        model = create_model(config.model, weights=None, classes=10, input_shape=(size, size, 3))
-        optimizer = keras.optimizers.SGD(0.01, momentum=hyperrule.MOMENTUM)
-        optimizer.build(model.trainable_variables)
+        model = _model(config)
         extra = {}
         if recipe == "pretrain":
             extra = dict(
@@ -87,12 +85,7 @@ def run(config: RecipeBenchmarkConfig, log: Callable[[str], None] = print) -> di
                 decayed=pretraining.kernels(model),
                 clip_norm=upstream.CLIP_NORM,
             )
-        step = tf.function(
-            make_replica_step(
-                model, optimizer, global_batch=batch, jit_compile=config.jit_compile, **extra
-            )
-        )
-        calls[recipe] = lambda step=step: step(images, targets).numpy()
+        calls[recipe] = _step_call(model, config, images, targets, **extra)
     log(f"Training step of each recipe, {config.model}, batch {batch} at {size} px:")
     seconds = interleaved(calls, config, log, "step")
     step = {**seconds, "ratio": seconds["pretrain"] / seconds["finetune"]}
@@ -129,3 +122,57 @@ def run(config: RecipeBenchmarkConfig, log: Callable[[str], None] = print) -> di
         f"{pipeline['pretrain']:.0f} images/s (Inception crop): {pipeline['ratio']:.3f}x"
     )
     return {"step": step, "pipeline": pipeline}
+
+
+def trainable_steps(
+    config: RecipeBenchmarkConfig,
+    choices: tuple[str, ...] = ("all", "block3", "head"),
+    log: Callable[[str], None] = print,
+) -> dict[str, float]:
+    """Times bit-train's step with each `--trainable` choice, in turns on the same batch.
+
+    Returns:
+        Seconds per step of each choice.
+    """
+    require_tensorflow_backend("The recipe benchmark")
+    batch, size = config.batch_size, config.resolution
+    images = random_images(batch, size, seed=1)
+    targets = tf.one_hot(np.arange(batch) % 10, 10)
+    calls = {}
+    for choice in choices:
+        model = _model(config)
+        set_trainable(model, choice)  # before the optimizer is built on what trains
+        calls[choice] = _step_call(model, config, images, targets)
+    log(f"bit-train's step by --trainable, {config.model}, batch {batch} at {size} px:")
+    seconds = interleaved(calls, config, log, "step")
+    first = choices[0]
+    log(
+        "Per step: "
+        + ", ".join(
+            f"{choice} {1000 * s:.1f} ms ({seconds[first] / s:.2f}x {first}'s speed)"
+            for choice, s in seconds.items()
+        )
+    )
+    return seconds
+
+
+def _model(config: RecipeBenchmarkConfig) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    size = config.resolution
+    return create_model(config.model, weights=None, classes=10, input_shape=(size, size, 3))
+
+
+def _step_call(model, config, images, targets, **extra) -> Callable[[], object]:
+    """bit-train's compiled replica step on one batch, with SGD built on what trains."""
+    optimizer = keras.optimizers.SGD(0.01, momentum=hyperrule.MOMENTUM)
+    optimizer.build(model.trainable_variables)
+    step = tf.function(
+        make_replica_step(
+            model,
+            optimizer,
+            global_batch=config.batch_size,
+            jit_compile=config.jit_compile,
+            **extra,
+        )
+    )
+    return lambda: step(images, targets).numpy()

@@ -136,3 +136,15 @@ def load_feature_source(
         out=out,
         unlabelled=unlabelled,
     )
+
+
+def register_key_flags(module: str) -> None:
+    """Lists the flags `module` defines among the main program's in `--help` (a console
+    command's main module is not the one that defines them)."""
+    for flag in flags.FLAGS.flags_by_module_dict().get(module, []):
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+
+
+def print_line(line: str) -> None:
+    """A program's line, at once (progress goes to a pipe or a log file as it happens)."""
+    print(line, flush=True)

@@ -19,6 +19,7 @@ _lazy_getattr, __dir__ = lazy_names(
     {
         "BiTResNetV2": "bit_keras.models.bit_resnet_v2",
         "register_weights_format": "bit_keras.models.bit_resnet_v2",
+        "set_trainable": "bit_keras.models.freezing",
     },
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "architecture",
     "layer_names",
     "register_weights_format",
+    "set_trainable",
 ]
 
 # Names this package held before the published weights moved to `bit_keras.pretrained`.
@@ -43,7 +45,7 @@ _MOVED_TO_PRETRAINED = (
 
 
 def __getattr__(name: str):
-    if name in ("BiTResNetV2", "register_weights_format"):
+    if name in ("BiTResNetV2", "register_weights_format", "set_trainable"):
         return _lazy_getattr(name)
     if name in _MOVED_TO_PRETRAINED:
         raise AttributeError(
@@ -55,3 +57,4 @@ def __getattr__(name: str):
 
 if TYPE_CHECKING:
     from bit_keras.models.bit_resnet_v2 import BiTResNetV2, register_weights_format
+    from bit_keras.models.freezing import set_trainable

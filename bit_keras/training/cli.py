@@ -7,6 +7,7 @@ its default from there.
 
 from __future__ import annotations
 
+from bit_keras.models.freezing import TRAINABLE
 from bit_keras.training.config import TrainConfig
 from bit_keras.training.program import define_flags, run_program
 
@@ -22,7 +23,11 @@ _FLAGS = define_flags(
         "examples_per_class": "Few-shot: train on exactly K examples of each class.",
         "examples_per_class_seed": "Seed of the few-shot draw.",
         "mixup_alpha": "MixUp alpha (rule: 0.1 from 20k examples).",
+        "trainable": "What trains: `all` (BiT's), `head` (a linear probe on the pre-logits), "
+        "or `block1`..`block4` (that block, those after it and the head; the root and earlier "
+        "blocks stay as loaded).",
     },
+    choices={"trainable": TRAINABLE},
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from bit_keras.data.names import IMAGE_CHECKS
+from bit_keras.models.freezing import check_trainable
 from bit_keras.pretrained.catalog import check_weights
 from bit_keras.training import hyperrule, upstream
 
@@ -136,12 +137,16 @@ class TrainConfig(RunConfig):
         examples_per_class: Few-shot: keep exactly K training examples per class.
         examples_per_class_seed: Seed of the few-shot draw.
         mixup_alpha: MixUp's alpha. None: the rule's (0.1 from 20,000 examples up).
+        trainable: What trains: `all` (BiT's fine-tuning), `head` (a linear probe on the
+            pre-logits) or `block1`..`block4` (that block, the ones after it and the head;
+            the root and earlier blocks stay as loaded). See `models.freezing`.
     """
 
     resize: int | None = None
     examples_per_class: int | None = None
     examples_per_class_seed: int = 0
     mixup_alpha: float | None = None
+    trainable: str = "all"
 
     def _positive_fields(self) -> tuple[str, ...]:
         return (*super()._positive_fields(), "resize", "examples_per_class")
@@ -150,6 +155,7 @@ class TrainConfig(RunConfig):
         super().__post_init__()
         if self.mixup_alpha is not None and self.mixup_alpha < 0:
             raise ValueError(f"`mixup_alpha` must be >= 0. Received: {self.mixup_alpha}")
+        check_trainable(self.trainable)
         if self.resize and self.crop and self.crop > self.resize:
             raise ValueError(f"`crop` ({self.crop}) must not exceed `resize` ({self.resize}).")
 

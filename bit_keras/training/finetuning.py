@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from bit_keras import data
+from bit_keras.models.freezing import set_trainable
 from bit_keras.training import hyperrule, losses
 from bit_keras.training.config import TrainConfig, check_model, resolve
 from bit_keras.training.loop import run_recipe
@@ -81,6 +82,17 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
         split = source.train_examples()
         return split if few_shot is None else split.subset(few_shot)
 
+    def build():
+        # BiT transfers with a new zero-initialised head, whatever the loss and the file's.
+        model = build_model(config, resolved.num_classes, resolved.crop, out, new_head=True)
+        frozen = set_trainable(model, config.trainable)
+        if frozen:
+            out(
+                f"Training {config.trainable}: {model.count_params() - _frozen_params(model):,} "
+                f"of {model.count_params():,} parameters; frozen: {', '.join(frozen)}."
+            )
+        return model
+
     def optimizer(learning_rate):
         return keras.optimizers.SGD(learning_rate=learning_rate, momentum=hyperrule.MOMENTUM)
 
@@ -93,13 +105,11 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
             f"(warm-up {schedule.warmup_steps}, x0.1 after {list(schedule.decay_steps)}); "
             f"lr {resolved.learning_rate:g} at batch {config.batch_size}; "
             f"MixUp alpha {resolved.mixup_alpha}"
+            + ("" if config.trainable == "all" else f"; trainable: {config.trainable}")
         ),
         total_steps=schedule.total_steps,
         learning_rate=BiTLearningRate.from_schedule(resolved.learning_rate, schedule),
-        # BiT transfers with a new zero-initialised head, whatever the loss and the file's.
-        build_model=lambda: build_model(
-            config, resolved.num_classes, resolved.crop, out, new_head=True
-        ),
+        build_model=build,
         optimizer=optimizer,
         train_dataset=training_data(
             examples,
@@ -119,3 +129,7 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
             "multi_label": source.multi_label,
         },
     )
+
+
+def _frozen_params(model: keras.Model) -> int:
+    return sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from bit_keras import data
+from bit_keras.models.freezing import check_trainable, set_trainable
 from bit_keras.training import hyperrule
 from bit_keras.training.lr_schedule import BiTLearningRate
 
@@ -27,7 +28,18 @@ class FitRecipe(hyperrule.Settings):
     (128, 500, 0.0)
     >>> recipe.fit_arguments(epochs=10)
     {'epochs': 10, 'steps_per_epoch': 50, 'shuffle': False}
+
+    Attributes:
+        trainable: What trains (`models.freezing`): `all`, `head`, or `block1`..`block4`;
+            `set_trainable(model)` applies it.
     """
+
+    trainable: str = "all"
+
+    def set_trainable(self, model: keras.Model) -> list[str]:
+        """Freezes the layers of `model` that `trainable` leaves out (before `compile`, so
+        that the optimizer holds no slots for them); returns the frozen layers' names."""
+        return set_trainable(model, self.trainable)
 
     def optimizer(self) -> keras.optimizers.SGD:
         """A new SGD optimizer (momentum 0.9) on the rule's learning-rate schedule.
@@ -106,6 +118,7 @@ def fit_recipe(
     resize: int | None = None,
     crop: int | None = None,
     mixup_alpha: float | None = None,
+    trainable: str = "all",
 ) -> FitRecipe:
     """BiT-HyperRule for fine-tuning with Keras' `compile` and `fit`.
 
@@ -118,10 +131,13 @@ def fit_recipe(
         resize: Resize before the random crop; None: the rule's (160 or 512).
         crop: Training crop and evaluation size; None: the rule's (128 or 480).
         mixup_alpha: MixUp's alpha; None: the rule's (0.1 from 20,000 examples up).
+        trainable: What trains: `all` (BiT's), `head` (a linear probe) or `block1`..`block4`
+            (that block, those after it and the head); `FitRecipe.set_trainable` applies it.
 
     Returns:
         A `FitRecipe`.
     """
+    check_trainable(trainable)
     rule = hyperrule.settings(
         train_size,
         image_size,
@@ -132,4 +148,5 @@ def fit_recipe(
         crop=crop,
         mixup_alpha=mixup_alpha,
     )
-    return FitRecipe(**{f.name: getattr(rule, f.name) for f in dataclasses.fields(rule)})
+    settings = {f.name: getattr(rule, f.name) for f in dataclasses.fields(rule)}
+    return FitRecipe(**settings, trainable=trainable)

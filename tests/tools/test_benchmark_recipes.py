@@ -16,6 +16,7 @@ def test_prints_both_recipes_step_and_pipeline_figures():
             "--repeats=2",
             "--warmup=1",
             "--pipeline_batches=2",
+            "--trainable=all,block3,head",
         ]
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -25,6 +26,13 @@ def test_prints_both_recipes_step_and_pipeline_figures():
     assert step and float(step[1]) > 0 and float(step[2]) > 0, result.stdout
     assert abs(float(step[3]) - float(step[2]) / float(step[1])) < 0.01
     assert re.search(r"bit-pretrain \d+ images/s \(Inception crop\): [\d.]+x", result.stdout)
+    trainable = re.search(
+        r"Per step: all ([\d.]+) ms \(1.00x all's speed\), block3 ([\d.]+) ms \(([\d.]+)x "
+        r"all's speed\), head ([\d.]+) ms",
+        result.stdout,
+    )
+    assert trainable, result.stdout
+    assert abs(float(trainable[3]) - float(trainable[1]) / float(trainable[2])) < 0.01
 
 
 def test_bad_flags_are_one_line():
