@@ -174,3 +174,12 @@ def test_tfds_without_a_test_split_holds_out_a_fixed_minival_slice(tmp_path):
     # The slice is the end of the train split, in TFDS' fixed order: together, every example.
     everything = sorted(int(x[0, 0, 0]) for x, _ in (*source.train(), *source.test()))
     assert everything == sorted(20 + 10 * i % 200 for i in range(30))
+
+
+def test_tfds_splits_start_where_asked():
+    from bit_keras.data.sources import _from
+
+    assert _from("train", 0) == "train"
+    assert _from("train", 500) == "train[500:]"
+    assert _from("train[:900]", 100) == "train[100:900]"
+    assert _from("train[900:]", 5) == "train[905:]"
