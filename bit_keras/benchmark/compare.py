@@ -21,9 +21,9 @@ import tensorflow as tf
 from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.op_profile import format_op_profile, op_profile
 from bit_keras.export import litert, tflite
-from bit_keras.export.fold import fold_weight_standardization
 from bit_keras.export.sample_images import SampleImages
 from bit_keras.layers import cached_standardization
+from bit_keras.models.folding import fold_weight_standardization
 from bit_keras.pretrained import PretrainedModel, create_model, resolve_model
 from bit_keras.training import hyperrule
 from bit_keras.training.train_step import make_replica_step

@@ -38,7 +38,7 @@ __getattr__, __dir__ = lazy_names(
         "dataset_images": "bit_keras.export.sample_images",
         "export_hub_saved_model": "bit_keras.export.hub_saved_model",
         "export_tflite": "bit_keras.export.tflite",
-        "fold_weight_standardization": "bit_keras.export.fold",
+        "fold_weight_standardization": "bit_keras.models.folding",
         "load_model_source": "bit_keras.pretrained.model_source",
         "synthetic_images": "bit_keras.export.sample_images",
     },
@@ -63,10 +63,10 @@ __all__ = [
 
 if TYPE_CHECKING:
     from bit_keras.export.errors import ExportCheckError
-    from bit_keras.export.fold import fold_weight_standardization
     from bit_keras.export.hub_saved_model import HubExport, export_hub_saved_model
     from bit_keras.export.sample_images import SampleImages, dataset_images, synthetic_images
     from bit_keras.export.tflite import TFLiteReport, export_tflite
+    from bit_keras.models.folding import fold_weight_standardization
     from bit_keras.pretrained.model_source import (
         ModelSource,
         ModelSpec,

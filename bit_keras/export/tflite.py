@@ -22,8 +22,8 @@ from bit_keras.atomic_write import save_atomically
 from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.export import litert, serving
 from bit_keras.export.errors import EXPORTERS, ExportCheckError
-from bit_keras.export.fold import fold_weight_standardization
 from bit_keras.export.sample_images import SampleImages
+from bit_keras.models.folding import fold_weight_standardization
 from bit_keras.pretrained.model_source import ModelSource
 
 MODES = ("float32", "float16", "dynamic_int8", "int8")

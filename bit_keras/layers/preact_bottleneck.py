@@ -42,7 +42,7 @@ class PreActBottleneck(keras.layers.Layer):
         ws_epsilon: Weight-standardization epsilon. Defaults to BiT's 1e-10.
         weight_standardization: Whether the convolutions are `StdConv2D` (BiT, default) or
             plain `keras.layers.Conv2D` with the same names, for kernels that are already
-            standardized (`bit_keras.export.fold_weight_standardization` builds those).
+            standardized (`bit_keras.models.fold_weight_standardization` builds those).
         **kwargs: Base `keras.layers.Layer` arguments (`name`, `dtype`, `trainable`).
 
     Input shape:

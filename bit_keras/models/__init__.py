@@ -18,6 +18,7 @@ _lazy_getattr, __dir__ = lazy_names(
     globals(),
     {
         "BiTResNetV2": "bit_keras.models.bit_resnet_v2",
+        "fold_weight_standardization": "bit_keras.models.folding",
         "register_weights_format": "bit_keras.models.bit_resnet_v2",
         "set_trainable": "bit_keras.models.freezing",
     },
@@ -28,6 +29,7 @@ __all__ = [
     "Architecture",
     "BiTResNetV2",
     "architecture",
+    "fold_weight_standardization",
     "layer_names",
     "register_weights_format",
     "set_trainable",
@@ -45,7 +47,12 @@ _MOVED_TO_PRETRAINED = (
 
 
 def __getattr__(name: str):
-    if name in ("BiTResNetV2", "register_weights_format", "set_trainable"):
+    if name in (
+        "BiTResNetV2",
+        "fold_weight_standardization",
+        "register_weights_format",
+        "set_trainable",
+    ):
         return _lazy_getattr(name)
     if name in _MOVED_TO_PRETRAINED:
         raise AttributeError(
@@ -57,4 +64,5 @@ def __getattr__(name: str):
 
 if TYPE_CHECKING:
     from bit_keras.models.bit_resnet_v2 import BiTResNetV2, register_weights_format
+    from bit_keras.models.folding import fold_weight_standardization
     from bit_keras.models.freezing import set_trainable

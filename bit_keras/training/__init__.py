@@ -15,11 +15,13 @@ from bit_keras.lazy_names import lazy_names
 __getattr__, __dir__ = lazy_names(
     globals(),
     {
+        "DistillConfig": "bit_keras.training.config",
         "FitRecipe": "bit_keras.training.fit",
         "PretrainConfig": "bit_keras.training.config",
         "Recipe": "bit_keras.training.recipe",
         "ResolvedConfig": "bit_keras.training.config",
         "TrainConfig": "bit_keras.training.config",
+        "distill": "bit_keras.training.distillation",
         "fit_recipe": "bit_keras.training.fit",
         "hyperrule": "bit_keras.training.hyperrule",
         "make_strategy": "bit_keras.training.strategy",
@@ -32,11 +34,13 @@ __getattr__, __dir__ = lazy_names(
 )
 
 __all__ = [
+    "DistillConfig",
     "FitRecipe",
     "PretrainConfig",
     "Recipe",
     "ResolvedConfig",
     "TrainConfig",
+    "distill",
     "fit_recipe",
     "hyperrule",
     "make_strategy",
@@ -50,7 +54,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from bit_keras.training import hyperrule, upstream
-    from bit_keras.training.config import PretrainConfig, ResolvedConfig, TrainConfig, resolve
+    from bit_keras.training.config import (
+        DistillConfig,
+        PretrainConfig,
+        ResolvedConfig,
+        TrainConfig,
+        resolve,
+    )
+    from bit_keras.training.distillation import distill
     from bit_keras.training.finetuning import train
     from bit_keras.training.fit import FitRecipe, fit_recipe
     from bit_keras.training.loop import run_recipe

@@ -8,7 +8,7 @@ import dataclasses
 from bit_keras.data.names import IMAGE_CHECKS
 from bit_keras.models.freezing import check_trainable
 from bit_keras.pretrained.catalog import check_weights
-from bit_keras.training import hyperrule, upstream
+from bit_keras.training import function_matching, hyperrule, upstream
 
 MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
@@ -89,6 +89,9 @@ class RunConfig:
     batch_split: int = 1
     seed: int = 0
     log_every: int = 10
+
+    def check_files(self) -> None:
+        """Checks the recipe's own models and files without TensorFlow (ValueError)."""
 
     def _positive_fields(self) -> tuple[str, ...]:
         """Integer fields that must be >= 1 where set."""
@@ -258,6 +261,70 @@ class PretrainConfig(RunConfig):
             )
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DistillConfig(RunConfig):
+    """A distillation run (`bit-distill`): a student learns a frozen teacher's function on the
+    same images (`function_matching`: big_vision's defaults, Beyer et al. 2022).
+
+    The shared fields are `RunConfig`'s, with big_vision's defaults where they differ: a
+    student architecture from scratch (`R50x1`, `weights="none"`), batch 4,096. `steps` sets
+    the run's length in steps, `epochs` in passes over the training split (1,200 when neither
+    is given: distillation is patient). Labels are not needed; where the data has them, they
+    measure the student and the teacher.
+
+    Attributes:
+        teacher: The model whose function is learned: a published name, an official `.npz`,
+            a run's `model.keras`, timm's layout or an `hf-hub:` repository. Frozen.
+        crop: Inception-crop size, the same for both. None: the teacher's resolution (a
+            published model's, or the crop its run trained at), else 224.
+        base_lr: Adam's learning rate (big_vision: 0.03), used as it is at any batch size.
+        weight_decay: Decoupled weight decay on the kernels, per step and times the schedule
+            as big_vision's `wd` (3e-4; 0 for none).
+        clip_norm: Clip the gradient's global norm to this (1.0; 0 for none).
+        temperature: Of both softmaxes in the KL divergence (1.0).
+        mixup_alpha: MixUp on every batch with weights from Beta(alpha, alpha) (1.0).
+        epochs: Passes over the training split; 1,200 when `steps` is not given.
+        warmup_steps: Linear warm-up, then a cosine decay to 0. None: big_vision's 5,000 at
+            batch 4,096 (as many images at other batches), at most a fifth of the run.
+    """
+
+    model: str = "R50x1"
+    weights: str = "none"
+    teacher: str | None = None
+    batch_size: int = function_matching.BATCH_SIZE
+    base_lr: float = function_matching.LEARNING_RATE
+    weight_decay: float = function_matching.WEIGHT_DECAY
+    clip_norm: float = function_matching.CLIP_NORM
+    temperature: float = function_matching.TEMPERATURE
+    mixup_alpha: float = function_matching.MIXUP_ALPHA
+    epochs: float | None = None
+    warmup_steps: int | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.teacher:
+            raise ValueError("`teacher` is required: the model whose function the student learns.")
+        for name in ("weight_decay", "clip_norm", "mixup_alpha"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"`{name}` must be >= 0. Received: {name}={getattr(self, name)}")
+        if not self.temperature > 0:
+            raise ValueError(f"`temperature` must be positive. Received: {self.temperature}")
+        if self.epochs is not None and self.steps is not None:
+            raise ValueError(
+                "Give the run's length once: `steps` or `epochs`, not both. Received: "
+                f"steps={self.steps}, epochs={self.epochs}"
+            )
+        if self.epochs is not None and not self.epochs > 0:
+            raise ValueError(f"`epochs` must be positive. Received: epochs={self.epochs}")
+        if self.warmup_steps is not None and self.warmup_steps < 0:
+            raise ValueError(f"`warmup_steps` must be >= 0. Received: {self.warmup_steps}")
+
+    def check_files(self) -> None:
+        from bit_keras.pretrained.model_source import check_model_spec
+
+        check_model_spec(self.teacher, self.crop, min_resolution=1)
+
+
 def weights_flag(config: RunConfig) -> str | None:
     """`config.weights` as `create_model` takes it (`none` is None)."""
     return None if config.weights == "none" else config.weights
@@ -267,3 +334,4 @@ def check_model(config: RunConfig) -> None:
     """Raises ValueError for a model or weights flag that cannot build a model (an unknown
     name, a bare architecture with `default` weights, a missing file); loads no TensorFlow."""
     check_weights(config.model, weights_flag(config))
+    config.check_files()

@@ -140,6 +140,7 @@ class _Run:
         self._eval_step = self._make_eval_step()
         self._any_stop = None
         self._finite = None
+        self.other_metrics: dict[str, float] = {}
 
     # ----------------------------------------------------------------- data
     def _train_iterator(self, start_step: int):
@@ -222,6 +223,12 @@ class _Run:
                 totals[key] = totals.get(key, 0.0) + float(value)
         if int(totals["count"]) != size:
             raise RuntimeError(f"Evaluated {int(totals['count'])} examples, expected {size}.")
+        # A recipe's other counts (a distillation's teacher and agreement) as rates too.
+        self.other_metrics = {
+            f"test_{key}": value / totals["count"]
+            for key, value in totals.items()
+            if key not in ("hits", "count")
+        }
         return totals["hits"] / totals["count"]
 
     # ----------------------------------------------------------------- run
@@ -287,7 +294,8 @@ class _Run:
                 if config.eval_every and step % config.eval_every == 0 and step != total:
                     value = self.evaluate()
                     tf.summary.scalar(metric_tag, value, step=step)
-                    self.out(f"step {step}: {metric_words} {value:.4f}")
+                    self._log_other_metrics(step)
+                    self.out(f"step {step}: {metric_words} {value:.4f}{self._others()}")
                 if step == total:
                     break
                 stopping = self._stop_requested(stop)
@@ -309,6 +317,7 @@ class _Run:
                     raise interrupted
             value = self.evaluate()
             tf.summary.scalar(metric_tag, value, step=total)
+            self._log_other_metrics(total)
         writer.flush()
         trained = start < total
         if trained:
@@ -324,6 +333,7 @@ class _Run:
             "train_loss": loss,
             "model_path": model_path,
             "loss_history": history,
+            **self.other_metrics,
         }
         # A restart of a finished run trains nothing: keep the files (and metrics) it wrote.
         outputs, written = [], False
@@ -336,7 +346,7 @@ class _Run:
                 outputs=[MODEL_FILE, *(os.path.basename(p) for p in outputs)],
             )
         words = metric_words[0].upper() + metric_words[1:]
-        self.out(f"{words} {value:.4f} on {recipe.eval_size} examples.")
+        self.out(f"{words} {value:.4f} on {recipe.eval_size} examples{self._others()}.")
         if self.chief:
             self.out(f"Saved the model to {model_path}")
             for path in outputs:
@@ -344,6 +354,17 @@ class _Run:
             if written or not os.path.exists(os.path.join(config.logdir, REPORT_FILE)):
                 self._report()
         return metrics
+
+    def _log_other_metrics(self, step: int) -> None:
+        for key, value in self.other_metrics.items():
+            tf.summary.scalar("test/" + key.removeprefix("test_"), value, step=step)
+
+    def _others(self) -> str:
+        """The recipe's other metrics in words: `; teacher accuracy 0.9812, ...`."""
+        return "".join(
+            f"; {key.removeprefix('test_').replace('_', ' ')} {value:.4f}"
+            for key, value in self.other_metrics.items()
+        )
 
     def _report(self) -> None:
         # The test split's predictions (kept for tools/report.py), then the report. A report

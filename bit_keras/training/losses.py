@@ -1,4 +1,5 @@
-"""The recipes' losses, chosen by the data: softmax for one label, sigmoid for several.
+"""The recipes' losses, chosen by the data: softmax for one label, sigmoid for several; and
+distillation's KL divergence between a student's and a teacher's softmax.
 
 Each takes `(model, images, targets)` and returns per-example losses (B,) in float32, as
 `train_step.make_replica_step` sums them; the targets are one-hot (MixUp-mixed) or multi-hot.
@@ -26,6 +27,26 @@ def sigmoid_cross_entropy(model: keras.Model, images, targets) -> tf.Tensor:
     logits = tf.cast(model(images, training=True), tf.float32)
     per_class = tf.nn.sigmoid_cross_entropy_with_logits(targets, logits)
     return tf.reduce_sum(per_class, axis=-1)
+
+
+def kl_divergence(student_logits, teacher_logits, temperature: float = 1.0) -> tf.Tensor:
+    """Per-example `t² · KL(softmax(teacher / t) ‖ softmax(student / t))`, big_vision's `kl`
+    distance (the t² keeps the gradient's scale as t changes, Hinton et al. 2015).
+
+    Args:
+        student_logits: (B, K).
+        teacher_logits: (B, K); no gradient flows into them.
+        temperature: t.
+
+    Returns:
+        (B,) float32; zero where the two softmaxes agree.
+    """
+    student = tf.cast(student_logits, tf.float32) / temperature
+    teacher = tf.stop_gradient(tf.cast(teacher_logits, tf.float32)) / temperature
+    teacher_log_p = tf.nn.log_softmax(teacher, axis=-1)
+    student_log_p = tf.nn.log_softmax(student, axis=-1)
+    kl = tf.reduce_sum(tf.exp(teacher_log_p) * (teacher_log_p - student_log_p), axis=-1)
+    return temperature**2 * kl
 
 
 def for_data(multi_label: bool):

@@ -61,7 +61,9 @@ class Recipe:
         eval_size: Examples in the evaluation split.
         metric: Key and words of the evaluation metric (`test_accuracy`, `test accuracy`).
         loss: `(model, images, targets) -> per-example losses`.
-        evaluate: `(model, images, labels, mask) -> {"hits": ...}` sums of one batch.
+        evaluate: `(model, images, labels, mask) -> {"hits": ...}` sums of one batch; any
+            other key is a count too, reported as `test_<key>` (its sum over the split
+            divided by the examples) beside the metric.
         weight_decay: L2 weight decay (its gradient, `weight_decay * v`) of the variables
             `decayed(model)` returns.
         decayed: `model -> variables` that `weight_decay` applies to.
@@ -145,9 +147,10 @@ def evaluation_data(
     return eval_dataset
 
 
-def load_data(config: RunConfig, out) -> data.DataSource:
+def load_data(config: RunConfig, out, *, unlabelled: bool = False) -> data.DataSource:
     """The run's data set; says which files were left out (`skip_bad_images`). The image
-    check's verdicts are kept in the logdir (by the chief)."""
+    check's verdicts are kept in the logdir (by the chief). `unlabelled`: a folder of images
+    without class sub-folders is taken (labels -1), for recipes that need no labels."""
     source = data.load_source(
         config.dataset,
         config.data_dir,
@@ -158,6 +161,7 @@ def load_data(config: RunConfig, out) -> data.DataSource:
             os.path.join(config.logdir, data.VERDICTS_FILE) if is_chief_process() else None
         ),
         out=out,
+        unlabelled=unlabelled,
     )
     if source.skipped_files:
         out(

@@ -196,6 +196,12 @@ def write_report(logdir: str, out: Callable[[str], object] = print) -> str:
 
     def draw(folder):
         sections.append(_curves(scalars, folder))
+        if not (predictions.labels >= 0).any():
+            sections.append(
+                "<h2>Confusion matrix</h2><p>Not drawn: the test images have no labels (an "
+                "unlabelled data set); the curves above hold what was measured.</p>"
+            )
+            return
         if predictions.multi_label:
             sections.append(
                 "<h2>Confusion matrix</h2><p>Not drawn: the data is multi-label (an image has "

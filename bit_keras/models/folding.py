@@ -1,4 +1,5 @@
-"""Folding weight standardization into plain convolutions, for inference-only exports.
+"""Folding weight standardization into plain convolutions, for inference only: exports, and
+a distillation teacher (whose kernels never change).
 
 A `StdConv2D` standardizes its kernel on every call. With the weights fixed, as in a TFLite
 file, that arithmetic can run once at export: the folded model holds `keras.layers.Conv2D`

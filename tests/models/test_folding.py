@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from bit_keras import StdConv2D
-from bit_keras.export import fold_weight_standardization
+from bit_keras.models import fold_weight_standardization
 
 
 @pytest.fixture(scope="module")
