@@ -6,7 +6,15 @@ second time under `KERAS_BACKEND=jax`.
 
 from __future__ import annotations
 
+import gc
+import os
 import pathlib
+
+# Many threads of TensorFlow each get a glibc malloc arena by default, and a worker process of
+# the suite then holds memory it has freed (10-11 GiB per worker by the end of a run here, near
+# the machine's 24). Two arenas keep it low; the workers (`pytest -n 2`) are started after
+# this module loads, so they inherit it.
+os.environ.setdefault("MALLOC_ARENA_MAX", "2")
 
 import keras
 import numpy as np
@@ -30,7 +38,20 @@ ALL_BACKENDS = (
 
 # Whole training runs, the longest tests: collected first, so that `pytest -n 2` (the
 # README's test command) starts them at once instead of ending on one of them alone.
-LONGEST_FIRST = ("test_readme_main_job.py", "test_readme_fit.py", "test_resume.py")
+LONGEST_FIRST = (
+    "test_readme_main_job.py",
+    "test_readme_distillation.py",
+    "test_readme_fit.py",
+    "test_resume.py",
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_models():
+    """After each test module: Keras' global state and the models it kept, released."""
+    yield
+    keras.backend.clear_session(free_memory=True)
+    gc.collect()
 
 
 def pytest_collection_modifyitems(items):
