@@ -36,7 +36,11 @@ def _main_job_args() -> list[str]:
 
 def _export_commands() -> list[list[str]]:
     lines = readme_bash_lines()
-    return [shlex.split(line) for line in lines if line.startswith(".venv/bin/python export/")]
+    return [
+        shlex.split(line)
+        for line in lines
+        if line.startswith(".venv/bin/python export/") and "/tmp/bit_digits/model.keras" in line
+    ]
 
 
 def _tensorflow_lines(result) -> list[str]:
