@@ -149,6 +149,11 @@ class _ImageChecks:
             raise ValueError(bad_images_message(what, bad, self.check))
         return [f for f in files if f in bad]
 
+    def late_test_failures(self, what: str, files: np.ndarray) -> list[str]:
+        """Under `header`, the test files of a split made after the check, decoded now (the
+        test split is decoded under both checks); under `decode`, none (decoded already)."""
+        return self.bad_files(what, (), files) if self.check == "header" else []
+
     def examples(self, files: np.ndarray, labels: np.ndarray) -> Callable[[], Examples]:
         """The training split by index; under `header`, its files that fail to decode are
         named during training, and stop it or are skipped."""
@@ -247,10 +252,9 @@ def folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSo
         train_idx, test_idx = _stratified_split(labels, FOLDER_TEST_FRACTION, SPLIT_SEED)
         train_files, train_labels = files[train_idx], labels[train_idx]
         test_files, test_labels = files[test_idx], labels[test_idx]
-        if checks.check == "header":
-            late = checks.bad_files(f"Dataset folder {path!r}", (), test_files)
-            test_files, test_labels = _without(late, test_files, test_labels)
-            bad += late
+        late = checks.late_test_failures(f"Dataset folder {path!r}", test_files)
+        test_files, test_labels = _without(late, test_files, test_labels)
+        bad += late
     if not len(train_files) or not len(test_files):
         raise ValueError(f"Dataset folder {path!r} needs images in both splits.")
     image_size = tuple(read_image(test_files[0]).shape[:2])  # decoded by every check
@@ -301,10 +305,9 @@ def unlabelled_folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()
         raise ValueError(f"Image folder {path!r} needs at least 2 images that decode.")
     train_idx, test_idx = minival_split(len(files))
     train_files, test_files = files[train_idx], files[test_idx]
-    if checks.check == "header":
-        late = checks.bad_files(f"Image folder {path!r}", (), test_files)
-        test_files = test_files[~np.isin(test_files, late)]
-        bad += late
+    late = checks.late_test_failures(f"Image folder {path!r}", test_files)
+    test_files = test_files[~np.isin(test_files, late)]
+    bad += late
     train_labels = -np.ones(len(train_files), np.int64)
     test_labels = -np.ones(len(test_files), np.int64)
     return DataSource(

@@ -72,12 +72,17 @@ class ModelSource:
 
 
 def check_model_spec(
-    source: str, resolution: int | None = None, *, min_resolution: int = MIN_RESOLUTION
+    source: str,
+    resolution: int | None = None,
+    *,
+    min_resolution: int = MIN_RESOLUTION,
+    default_resolution: int | None = None,
 ) -> ModelSpec:
     """Checks `--model` and `--resolution` without building or downloading anything.
 
     `min_resolution` is the smallest `resolution` accepted: 32 for the exporters, whose
-    serving models pool the last feature map; the feature programs take any.
+    serving models pool the last feature map; the feature programs take any. Where no
+    resolution is given or known, `default_resolution` is taken (None: an error).
 
     Raises:
         ValueError: unknown name (with suggestions), a missing or unreadable file, a file of
@@ -88,6 +93,7 @@ def check_model_spec(
             f"--resolution must be at least {min_resolution}. Received: resolution={resolution}"
         )
     source = os.fspath(source)
+    default = default_resolution
     if source.endswith((".keras", ".npz", ".safetensors")):
         if not os.path.isfile(source):
             raise ValueError(f"Model file {source!r} does not exist.")
@@ -97,15 +103,16 @@ def check_model_spec(
         info = pretrained.find_model_for_hub(source)
         known_from = "the registry" if info else "timm's config.json"
         known = None if resolution is not None else pretrained.known_resolution(source)
-        return _spec(source, "timm", resolution, known, known_from, None, info)
+        return _spec(source, "timm", resolution, known, known_from, None, info, default)
     if source.endswith(".keras"):
         run_config = _read_run_config(source)
         crop = ((run_config or {}).get("resolved") or {}).get("crop")
-        return _spec(source, "keras", resolution, crop, f"the run's {RUN_CONFIG_FILE}", run_config)
+        known_from = f"the run's {RUN_CONFIG_FILE}"
+        return _spec(source, "keras", resolution, crop, known_from, run_config, None, default)
     if source.endswith(".npz"):
         info = pretrained.find_model_for_file(source)
         known = info.resolution if info else None
-        return _spec(source, "npz", resolution, known, "the registry", None, info)
+        return _spec(source, "npz", resolution, known, "the registry", None, info, default)
     info = pretrained.get_model_info(source)  # ValueError with suggestions
     return _spec(source, "published", resolution, info.resolution, "the registry", None, info)
 
@@ -141,9 +148,13 @@ def load_model_source(spec: ModelSpec) -> ModelSource:
     return ModelSource(spec, model, _class_names(classes, labels), name, description)
 
 
-def _spec(source, kind, resolution, known, known_from, run_config, info=None) -> ModelSpec:
+def _spec(
+    source, kind, resolution, known, known_from, run_config, info=None, default=None
+) -> ModelSpec:
     if resolution is not None:
         return ModelSpec(source, kind, resolution, "--resolution", info, run_config)
+    if known is None and default is not None:
+        return ModelSpec(source, kind, default, "the default", info, run_config)
     if known is None:
         raise ValueError(
             f"No resolution is known for {source!r} (not a published model, no "

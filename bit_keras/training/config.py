@@ -242,23 +242,7 @@ class PretrainConfig(RunConfig):
             raise ValueError(
                 f"`schedule` must be one of {upstream.SCHEDULES}. Received: {self.schedule!r}"
             )
-        if self.epochs is not None and self.steps is not None:
-            raise ValueError(
-                "Give the run's length once: `steps` or `epochs`, not both. Received: "
-                f"steps={self.steps}, epochs={self.epochs}"
-            )
-        if self.epochs is not None and not self.epochs > 0:
-            raise ValueError(f"`epochs` must be positive. Received: epochs={self.epochs}")
-        if self.warmup_steps is not None and (
-            not isinstance(self.warmup_steps, int) or self.warmup_steps < 0
-        ):
-            raise ValueError(
-                f"`warmup_steps` must be an integer >= 0. Received: {self.warmup_steps}"
-            )
-        if self.warmup_steps and self.steps and self.warmup_steps >= self.steps:
-            raise ValueError(
-                f"`warmup_steps` ({self.warmup_steps}) must be fewer than `steps` ({self.steps})."
-            )
+        _check_length(self)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -309,20 +293,31 @@ class DistillConfig(RunConfig):
                 raise ValueError(f"`{name}` must be >= 0. Received: {name}={getattr(self, name)}")
         if not self.temperature > 0:
             raise ValueError(f"`temperature` must be positive. Received: {self.temperature}")
-        if self.epochs is not None and self.steps is not None:
-            raise ValueError(
-                "Give the run's length once: `steps` or `epochs`, not both. Received: "
-                f"steps={self.steps}, epochs={self.epochs}"
-            )
-        if self.epochs is not None and not self.epochs > 0:
-            raise ValueError(f"`epochs` must be positive. Received: epochs={self.epochs}")
-        if self.warmup_steps is not None and self.warmup_steps < 0:
-            raise ValueError(f"`warmup_steps` must be >= 0. Received: {self.warmup_steps}")
+        _check_length(self)
 
     def check_files(self) -> None:
         from bit_keras.pretrained.model_source import check_model_spec
 
         check_model_spec(self.teacher, self.crop, min_resolution=1)
+
+
+def _check_length(config: PretrainConfig | DistillConfig) -> None:
+    """The checks of a run measured in `steps` or `epochs`, with a linear warm-up."""
+    if config.epochs is not None and config.steps is not None:
+        raise ValueError(
+            "Give the run's length once: `steps` or `epochs`, not both. Received: "
+            f"steps={config.steps}, epochs={config.epochs}"
+        )
+    if config.epochs is not None and not config.epochs > 0:
+        raise ValueError(f"`epochs` must be positive. Received: epochs={config.epochs}")
+    if config.warmup_steps is not None and (
+        not isinstance(config.warmup_steps, int) or config.warmup_steps < 0
+    ):
+        raise ValueError(f"`warmup_steps` must be an integer >= 0. Received: {config.warmup_steps}")
+    if config.warmup_steps and config.steps and config.warmup_steps >= config.steps:
+        raise ValueError(
+            f"`warmup_steps` ({config.warmup_steps}) must be fewer than `steps` ({config.steps})."
+        )
 
 
 def weights_flag(config: RunConfig) -> str | None:

@@ -24,10 +24,15 @@ import tensorflow as tf
 from bit_keras.checkpoint import save_official_weights
 from bit_keras.models.folding import fold_weight_standardization
 from bit_keras.pretrained.model_source import check_model_spec, load_model_source
-from bit_keras.training import function_matching, losses, upstream
+from bit_keras.training import function_matching, losses
 from bit_keras.training.config import DistillConfig, check_model
 from bit_keras.training.loop import run_recipe
-from bit_keras.training.pretraining import NPZ_FILE, kernels, learning_rate_schedule
+from bit_keras.training.pretraining import (
+    NPZ_FILE,
+    kernels,
+    learning_rate_schedule,
+    resolve_schedule,
+)
 from bit_keras.training.recipe import (
     Recipe,
     build_model,
@@ -57,24 +62,6 @@ def distill(
     return run_recipe(
         config, lambda: recipe(config, out), strategy, out=out, return_model=return_model
     )
-
-
-def resolve_schedule(config: DistillConfig, train_size: int) -> tuple[int, int]:
-    """(total steps, warm-up steps) of a run on `train_size` examples."""
-    if config.steps is not None:
-        steps = config.steps
-    else:
-        epochs = function_matching.EPOCHS if config.epochs is None else config.epochs
-        steps = upstream.total_steps(train_size, config.batch_size, epochs)
-    warmup = config.warmup_steps
-    if warmup is None:
-        by_images = round(
-            function_matching.WARMUP_STEPS * function_matching.BATCH_SIZE / config.batch_size
-        )
-        warmup = min(by_images, int(steps * upstream.MAX_WARMUP_FRACTION))
-    if warmup and warmup >= steps:
-        raise ValueError(f"`warmup_steps` ({warmup}) must be fewer than the run's {steps} steps.")
-    return steps, warmup
 
 
 def load_teacher(source: str, resolution: int | None, out=print) -> tuple[keras.Model, dict]:
@@ -126,14 +113,10 @@ class TeacherLoss:
 
 def teacher_resolution(config: DistillConfig) -> int:
     """The crop both models see: `config.crop`, else the teacher's resolution, else 224."""
-    if config.crop:
-        return config.crop
-    try:
-        return check_model_spec(config.teacher, min_resolution=1).resolution
-    except ValueError as e:
-        if "No resolution is known" not in str(e):
-            raise
-        return function_matching.CROP
+    spec = check_model_spec(
+        config.teacher, config.crop, min_resolution=1, default_resolution=function_matching.CROP
+    )
+    return spec.resolution
 
 
 def recipe(config: DistillConfig, out=print) -> Recipe:
@@ -145,7 +128,7 @@ def recipe(config: DistillConfig, out=print) -> Recipe:
     check_model(config)
     source = load_data(config, out, unlabelled=True)
     crop = teacher_resolution(config)
-    steps, warmup = resolve_schedule(config, source.train_size)
+    steps, warmup = resolve_schedule(config, source.train_size, function_matching.EPOCHS)
     lr = config.base_lr
     clip_norm = config.clip_norm or None
     labelled = source.labelled and not source.multi_label

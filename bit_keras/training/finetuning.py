@@ -88,7 +88,7 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
         frozen = set_trainable(model, config.trainable)
         if frozen:
             out(
-                f"Training {config.trainable}: {model.count_params() - _frozen_params(model):,} "
+                f"Training {config.trainable}: {_parameters(model.trainable_weights):,} "
                 f"of {model.count_params():,} parameters; frozen: {', '.join(frozen)}."
             )
         return model
@@ -131,5 +131,5 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
     )
 
 
-def _frozen_params(model: keras.Model) -> int:
-    return sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)
+def _parameters(weights) -> int:
+    return sum(int(keras.ops.size(w)) for w in weights)

@@ -23,7 +23,7 @@ TEMPERATURE = 1.0
 CLIP_NORM = 1.0
 LEARNING_RATE = 0.03  # Adam's, as it is at any batch size (big_vision does not scale it)
 WEIGHT_DECAY = 3e-4  # decoupled, on the kernels, times the schedule (not the learning rate)
-WARMUP_STEPS = 5_000  # at batch 4,096
+# The warm-up, 5,000 steps at batch 4,096, is the BiT paper's too (`upstream.warmup_steps`).
 CROP = 224
 
 

@@ -140,7 +140,6 @@ class _Run:
         self._eval_step = self._make_eval_step()
         self._any_stop = None
         self._finite = None
-        self.other_metrics: dict[str, float] = {}
 
     # ----------------------------------------------------------------- data
     def _train_iterator(self, start_step: int):
@@ -203,8 +202,9 @@ class _Run:
 
         return eval_step
 
-    def evaluate(self) -> float:
-        """The recipe's metric on its evaluation split."""
+    def evaluate(self) -> tuple[float, dict[str, float]]:
+        """The recipe's metric on its evaluation split, and its other counts as rates
+        (`test_<key>`: a distillation's teacher accuracy and agreement)."""
         batch, size = self._eval_batch_size(), self.recipe.eval_size
         contexts = []
 
@@ -223,20 +223,18 @@ class _Run:
                 totals[key] = totals.get(key, 0.0) + float(value)
         if int(totals["count"]) != size:
             raise RuntimeError(f"Evaluated {int(totals['count'])} examples, expected {size}.")
-        # A recipe's other counts (a distillation's teacher and agreement) as rates too.
-        self.other_metrics = {
+        others = {
             f"test_{key}": value / totals["count"]
             for key, value in totals.items()
             if key not in ("hits", "count")
         }
-        return totals["hits"] / totals["count"]
+        return totals["hits"] / totals["count"], others
 
     # ----------------------------------------------------------------- run
     def run(self) -> dict:
         config, recipe = self.config, self.recipe
         total = recipe.total_steps
         metric, metric_words = recipe.metric
-        metric_tag = "test/" + metric.removeprefix("test_")
         checkpoints = Checkpoints(
             self.checkpoint,
             self.checkpoint_dir if self.chief else self._worker_dir(),
@@ -292,10 +290,9 @@ class _Run:
                         "train/images_per_second", progress.images_per_second, step=step
                     )
                 if config.eval_every and step % config.eval_every == 0 and step != total:
-                    value = self.evaluate()
-                    tf.summary.scalar(metric_tag, value, step=step)
-                    self._log_other_metrics(step)
-                    self.out(f"step {step}: {metric_words} {value:.4f}{self._others()}")
+                    value, others = self.evaluate()
+                    _log_scalars({metric: value, **others}, step)
+                    self.out(f"step {step}: {metric_words} {value:.4f}{_in_words(others)}")
                 if step == total:
                     break
                 stopping = self._stop_requested(stop)
@@ -315,9 +312,8 @@ class _Run:
                     )
                     self.out(str(interrupted))
                     raise interrupted
-            value = self.evaluate()
-            tf.summary.scalar(metric_tag, value, step=total)
-            self._log_other_metrics(total)
+            value, others = self.evaluate()
+            _log_scalars({metric: value, **others}, total)
         writer.flush()
         trained = start < total
         if trained:
@@ -333,7 +329,7 @@ class _Run:
             "train_loss": loss,
             "model_path": model_path,
             "loss_history": history,
-            **self.other_metrics,
+            **others,
         }
         # A restart of a finished run trains nothing: keep the files (and metrics) it wrote.
         outputs, written = [], False
@@ -346,7 +342,7 @@ class _Run:
                 outputs=[MODEL_FILE, *(os.path.basename(p) for p in outputs)],
             )
         words = metric_words[0].upper() + metric_words[1:]
-        self.out(f"{words} {value:.4f} on {recipe.eval_size} examples{self._others()}.")
+        self.out(f"{words} {value:.4f} on {recipe.eval_size} examples{_in_words(others)}.")
         if self.chief:
             self.out(f"Saved the model to {model_path}")
             for path in outputs:
@@ -354,17 +350,6 @@ class _Run:
             if written or not os.path.exists(os.path.join(config.logdir, REPORT_FILE)):
                 self._report()
         return metrics
-
-    def _log_other_metrics(self, step: int) -> None:
-        for key, value in self.other_metrics.items():
-            tf.summary.scalar("test/" + key.removeprefix("test_"), value, step=step)
-
-    def _others(self) -> str:
-        """The recipe's other metrics in words: `; teacher accuracy 0.9812, ...`."""
-        return "".join(
-            f"; {key.removeprefix('test_').replace('_', ' ')} {value:.4f}"
-            for key, value in self.other_metrics.items()
-        )
 
     def _report(self) -> None:
         # The test split's predictions (kept for tools/report.py), then the report. A report
@@ -495,6 +480,20 @@ class _Run:
             f"{self.strategy.num_replicas_in_sync} replica(s) ({type(self.strategy).__name__}); "
             f"starting at step {start}."
         )
+
+
+def _log_scalars(metrics: dict[str, float], step: int) -> None:
+    """TensorBoard scalars `test/<name>` of `test_<name>` metrics."""
+    for key, value in metrics.items():
+        tf.summary.scalar("test/" + key.removeprefix("test_"), value, step=step)
+
+
+def _in_words(others: dict[str, float]) -> str:
+    """A recipe's other metrics in words: `; teacher accuracy 0.9812; agreement ...`."""
+    return "".join(
+        f"; {key.removeprefix('test_').replace('_', ' ')} {value:.4f}"
+        for key, value in others.items()
+    )
 
 
 def _write_json(path: str, record: dict) -> None:

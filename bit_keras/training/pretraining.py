@@ -22,7 +22,7 @@ from bit_keras import data
 from bit_keras.checkpoint import save_official_weights
 from bit_keras.checkpoint.layout import official_variables
 from bit_keras.training import losses, upstream
-from bit_keras.training.config import PretrainConfig, check_model
+from bit_keras.training.config import DistillConfig, PretrainConfig, check_model
 from bit_keras.training.loop import run_recipe
 from bit_keras.training.lr_schedule import BiTLearningRate
 from bit_keras.training.recipe import (
@@ -59,12 +59,17 @@ def pretrain(
     )
 
 
-def resolve_schedule(config: PretrainConfig, train_size: int) -> tuple[int, int]:
-    """(total steps, warm-up steps) of a run on `train_size` examples."""
+def resolve_schedule(
+    config: PretrainConfig | DistillConfig, train_size: int, default_epochs: float = upstream.EPOCHS
+) -> tuple[int, int]:
+    """(total steps, warm-up steps) of a run on `train_size` examples: `config.steps`, else
+    its `epochs` (`default_epochs` when None); the warm-up is `config.warmup_steps`, else the
+    paper's 5,000 steps at batch 4,096 (big_vision's distillation configs take the same),
+    at most a fifth of the run."""
     if config.steps is not None:
         steps = config.steps
     else:
-        epochs = upstream.EPOCHS if config.epochs is None else config.epochs
+        epochs = default_epochs if config.epochs is None else config.epochs
         steps = upstream.total_steps(train_size, config.batch_size, epochs)
     warmup = config.warmup_steps
     if warmup is None:
