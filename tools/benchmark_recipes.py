@@ -1,4 +1,5 @@
-r"""Times bit-pretrain's training step and input pipeline against bit-train's, and prints both.
+r"""Times bit-pretrain's training step and input pipeline against bit-train's, and prints both;
+bit-distill's step too, with --teacher.
 
 Pre-training adds weight decay and gradient clipping to the step, and Inception crops to the
 input; the forward and backward pass are the same. Random weights and images, no download.
@@ -8,6 +9,9 @@ Example (a minute or two on 2 CPU cores):
 
 The step with part of the network frozen (bit-train --trainable), against the whole:
     python tools/benchmark_recipes.py --trainable=all,block4,block3,head
+
+bit-distill's step (an R50x1 student of an R101x1 teacher) against bit-train's:
+    python tools/benchmark_recipes.py --teacher=R101x1
 
 A quick look on a small BiT:
     python tools/benchmark_recipes.py --model=R14x1 --resolution=64 --source_resolution=80 \
@@ -36,6 +40,12 @@ _TRAINABLE = flags.DEFINE_list(
     "Also time bit-train's step with these --trainable choices, the first as the reference "
     "(e.g. all,block3,head).",
 )
+_TEACHER = flags.DEFINE_string(
+    "teacher",
+    None,
+    "Also time bit-distill's step of --model with a teacher of this architecture (random "
+    "weights, folded and frozen as bit-distill loads one) against bit-train's step.",
+)
 
 
 def main(argv: list[str]) -> None:
@@ -44,7 +54,13 @@ def main(argv: list[str]) -> None:
     from bit_keras.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
-    from bit_keras.benchmark.recipes import RecipeBenchmarkConfig, run, trainable_steps
+    from bit_keras.benchmark.recipes import (
+        RecipeBenchmarkConfig,
+        distill_steps,
+        run,
+        trainable_steps,
+    )
+    from bit_keras.models import architecture
     from bit_keras.models.freezing import check_trainable
 
     try:
@@ -60,9 +76,13 @@ def main(argv: list[str]) -> None:
         )
         for choice in _TRAINABLE.value:
             check_trainable(choice)
+        if _TEACHER.value is not None:
+            architecture(_TEACHER.value)  # a bad name fails before anything is timed
         run(config)
         if _TRAINABLE.value:
             trainable_steps(config, tuple(_TRAINABLE.value))
+        if _TEACHER.value is not None:
+            distill_steps(config, _TEACHER.value)
     except ValueError as e:
         raise SystemExit(f"benchmark_recipes: error: {e}") from None
 

@@ -1,10 +1,12 @@
-"""What a recipe costs per step: bit-pretrain's step and input against bit-train's.
+"""What a recipe costs per step: bit-pretrain's and bit-distill's step against bit-train's.
 
 Both recipes run the same model forward and backward; pre-training adds the L2 weight decay
 term and the clipping of the global gradient norm to the step, and Inception crops in place
 of resize-and-crop to the input pipeline. `run` times the two steps in turns on the same
 batch (two copies of one model) and the two input pipelines on the same images, and prints
-pre-training's figure over fine-tuning's. `tools/benchmark_recipes.py` is the program.
+pre-training's figure over fine-tuning's. `distill_steps` times bit-distill's step (the
+student's forward and backward pass, the frozen teacher's forward pass, KL, AdamW, clipping)
+against bit-train's step of the same student. `tools/benchmark_recipes.py` is the program.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.compare import interleaved, random_images
+from bit_keras.models.folding import fold_weight_standardization
 from bit_keras.models.freezing import set_trainable
 from bit_keras.pretrained import create_model
-from bit_keras.training import hyperrule, pretraining, upstream
+from bit_keras.training import function_matching, hyperrule, pretraining, upstream
+from bit_keras.training.distillation import TeacherLoss
 from bit_keras.training.train_step import make_replica_step
 
 
@@ -156,15 +160,72 @@ def trainable_steps(
     return seconds
 
 
-def _model(config: RecipeBenchmarkConfig) -> keras.Model:
+def distill_steps(
+    config: RecipeBenchmarkConfig, teacher: str, log: Callable[[str], None] = print
+) -> dict[str, float]:
+    """Times bit-distill's step of `config.model` with a `teacher` architecture against
+    bit-train's step of the same student, in turns on the same batch.
+
+    The teacher has random weights, folded and frozen as `distillation.load_teacher` makes
+    it; the step is `make_replica_step` with `TeacherLoss`, AdamW and clipping, as the
+    recipe runs it.
+
+    Returns:
+        `{"finetune": s, "distill": s, "ratio": distill / finetune}`, seconds per step.
+    """
+    require_tensorflow_backend("The recipe benchmark")
+    batch, size = config.batch_size, config.resolution
+    images = random_images(batch, size, seed=1)
+    targets = tf.one_hot(np.arange(batch) % 10, 10)
+    folded = fold_weight_standardization(_model(config, teacher))
+    folded.trainable = False
+    student = _model(config)
+    lr = function_matching.LEARNING_RATE
+    adamw = keras.optimizers.AdamW(
+        lr, weight_decay=function_matching.adamw_weight_decay(function_matching.WEIGHT_DECAY, lr)
+    )
+    decayed = {id(v) for v in pretraining.kernels(student)}
+    adamw.exclude_from_weight_decay(
+        var_list=[v for v in student.trainable_variables if id(v) not in decayed]
+    )
+    calls = {
+        "finetune": _step_call(_model(config), config, images, targets),
+        "distill": _step_call(
+            student,
+            config,
+            images,
+            targets,
+            optimizer=adamw,
+            loss=TeacherLoss({"teacher": folded}, function_matching.TEMPERATURE),
+            clip_norm=function_matching.CLIP_NORM,
+        ),
+    }
+    log(
+        f"bit-distill's step ({config.model} student, {teacher} teacher) against bit-train's "
+        f"({config.model}), batch {batch} at {size} px:"
+    )
+    seconds = interleaved(calls, config, log, "step")
+    seconds["ratio"] = seconds["distill"] / seconds["finetune"]
+    log(
+        f"Per step: bit-train {1000 * seconds['finetune']:.1f} ms, bit-distill "
+        f"{1000 * seconds['distill']:.1f} ms: {seconds['ratio']:.3f}x"
+    )
+    return seconds
+
+
+def _model(config: RecipeBenchmarkConfig, architecture: str | None = None) -> keras.Model:
     keras.utils.set_random_seed(0)
     size = config.resolution
-    return create_model(config.model, weights=None, classes=10, input_shape=(size, size, 3))
+    return create_model(
+        architecture or config.model, weights=None, classes=10, input_shape=(size, size, 3)
+    )
 
 
-def _step_call(model, config, images, targets, **extra) -> Callable[[], object]:
-    """bit-train's compiled replica step on one batch, with SGD built on what trains."""
-    optimizer = keras.optimizers.SGD(0.01, momentum=hyperrule.MOMENTUM)
+def _step_call(model, config, images, targets, optimizer=None, **extra) -> Callable[[], object]:
+    """A recipe's compiled replica step on one batch: bit-train's SGD unless `optimizer`,
+    built on what trains."""
+    if optimizer is None:
+        optimizer = keras.optimizers.SGD(0.01, momentum=hyperrule.MOMENTUM)
     optimizer.build(model.trainable_variables)
     step = tf.function(
         make_replica_step(

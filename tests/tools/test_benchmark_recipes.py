@@ -1,4 +1,4 @@
-"""tools/benchmark_recipes.py: bit-pretrain's step and input against bit-train's, printed."""
+"""tools/benchmark_recipes.py: bit-pretrain's and bit-distill's step against bit-train's."""
 
 import re
 
@@ -17,6 +17,7 @@ def test_prints_both_recipes_step_and_pipeline_figures():
             "--warmup=1",
             "--pipeline_batches=2",
             "--trainable=all,block3,head",
+            "--teacher=R26x1",
         ]
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -33,6 +34,12 @@ def test_prints_both_recipes_step_and_pipeline_figures():
     )
     assert trainable, result.stdout
     assert abs(float(trainable[3]) - float(trainable[1]) / float(trainable[2])) < 0.01
+    assert "bit-distill's step (R14x1 student, R26x1 teacher)" in result.stdout
+    distill = re.search(
+        r"Per step: bit-train ([\d.]+) ms, bit-distill ([\d.]+) ms: ([\d.]+)x", result.stdout
+    )
+    assert distill and float(distill[2]) > 0, result.stdout
+    assert abs(float(distill[3]) - float(distill[2]) / float(distill[1])) < 0.01
 
 
 def test_bad_flags_are_one_line():
@@ -41,3 +48,10 @@ def test_bad_flags_are_one_line():
     assert result.stderr.strip().splitlines()[-1] == (
         "benchmark_recipes: error: `source_resolution` must be at least `resolution`."
     )
+
+
+def test_a_teacher_that_is_no_architecture_is_named():
+    result = run_python(["tools/benchmark_recipes.py", "--teacher=BiT-M-R7x1"])
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("benchmark_recipes: error: ") and "'BiT-M-R7x1'" in last

@@ -101,6 +101,20 @@ def test_a_short_run_records_both_models_and_their_agreement(tmp_path, official_
     assert "test teacher accuracy" in page and "test agreement" in page
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_under_xla(tmp_path, official_ckpt, policy):
+    metrics, student = distill(
+        _config(tmp_path, official_ckpt, steps=2, mixed_precision=policy, jit_compile=True),
+        out=lambda _: None,
+        return_model=True,
+    )
+    assert np.isfinite(metrics["train_loss"]) and metrics["train_loss"] > 0
+    assert 0.0 <= metrics["test_agreement"] <= 1.0
+    conv = student.get_layer("block2_unit01").b_conv
+    assert conv.compute_dtype == policy.removeprefix("mixed_") and conv.kernel.dtype == "float32"
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
 def test_an_interrupted_run_resumes_exactly(tmp_path, official_ckpt):
     whole = distill(_config(tmp_path / "whole", official_ckpt), out=print)
 

@@ -68,6 +68,24 @@ def test_pretraining_on_two_cpus_clips_the_global_gradient_as_one_device_does(tm
     assert abs(free["loss_history"][steps[-1]] - one["loss_history"][steps[-1]]) > 1e-2
 
 
+def test_distillation_on_two_cpus_matches_one_device(tmp_path):
+    # The teacher is built under the strategy's scope with the student; both replicas run it.
+    one = _run("default", tmp_path / "one", steps=6, recipe="distill")
+    two = _run("mirrored", tmp_path / "two", steps=6, recipe="distill")
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    steps = sorted(one["loss_history"], key=int)
+    assert steps == sorted(two["loss_history"], key=int) and len(steps) == 6
+    assert len({round(one["loss_history"][s], 4) for s in steps}) >= 4
+    np.testing.assert_allclose(
+        [one["loss_history"][s] for s in steps],
+        [two["loss_history"][s] for s in steps],
+        rtol=1e-4,
+    )
+    np.testing.assert_allclose(one["weights_abs_sum"], two["weights_abs_sum"], rtol=1e-5)
+    for key in ("test_accuracy", "test_teacher_accuracy", "test_agreement"):
+        assert one[key] == two[key], key
+
+
 def _multi_worker(logdir, steps, recipe="finetune"):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     procs = []

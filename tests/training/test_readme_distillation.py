@@ -45,3 +45,7 @@ def test_teacher_student_then_int8(tmp_path):
     result = run_python(export[1:], timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "bit_digits_student_int8.tflite").is_file()
+    agreement = re.search(r"top-1 agreement (\d+\.\d)%", result.stdout)
+    assert agreement, result.stdout[-2000:]
+    print(f"README distillation export: {agreement[0]}")
+    assert float(agreement[1]) >= 95.0  # the exporter's own bar is 90%
