@@ -22,11 +22,10 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.compare import interleaved, random_images
-from bit_keras.models.folding import fold_weight_standardization
 from bit_keras.models.freezing import set_trainable
 from bit_keras.pretrained import create_model
 from bit_keras.training import function_matching, hyperrule, pretraining, upstream
-from bit_keras.training.distillation import TeacherLoss
+from bit_keras.training.distillation import TeacherLoss, frozen_teacher, student_optimizer
 from bit_keras.training.train_step import make_replica_step
 
 
@@ -177,17 +176,9 @@ def distill_steps(
     batch, size = config.batch_size, config.resolution
     images = random_images(batch, size, seed=1)
     targets = tf.one_hot(np.arange(batch) % 10, 10)
-    folded = fold_weight_standardization(_model(config, teacher))
-    folded.trainable = False
     student = _model(config)
     lr = function_matching.LEARNING_RATE
-    adamw = keras.optimizers.AdamW(
-        lr, weight_decay=function_matching.adamw_weight_decay(function_matching.WEIGHT_DECAY, lr)
-    )
-    decayed = {id(v) for v in pretraining.kernels(student)}
-    adamw.exclude_from_weight_decay(
-        var_list=[v for v in student.trainable_variables if id(v) not in decayed]
-    )
+    adamw = student_optimizer(student, lr, base_lr=lr, weight_decay=function_matching.WEIGHT_DECAY)
     calls = {
         "finetune": _step_call(_model(config), config, images, targets),
         "distill": _step_call(
@@ -196,7 +187,10 @@ def distill_steps(
             images,
             targets,
             optimizer=adamw,
-            loss=TeacherLoss({"teacher": folded}, function_matching.TEMPERATURE),
+            loss=TeacherLoss(
+                {"teacher": frozen_teacher(_model(config, teacher))},
+                function_matching.TEMPERATURE,
+            ),
             clip_norm=function_matching.CLIP_NORM,
         ),
     }

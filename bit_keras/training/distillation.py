@@ -70,10 +70,7 @@ def load_teacher(source: str, resolution: int | None, out=print) -> tuple[keras.
     Call it under the strategy's scope: its variables are the replicas' then.
     """
     spec = check_model_spec(source, resolution, min_resolution=1)
-    loaded = load_model_source(spec).model
-    teacher = fold_weight_standardization(loaded)  # the unfolded copy is dropped here
-    del loaded
-    teacher.trainable = False
+    teacher = frozen_teacher(load_model_source(spec).model)  # the unfolded copy is dropped
     parameters = int(sum(np.prod(w.shape) for w in teacher.weights))
     nbytes = int(sum(np.prod(w.shape) * np.dtype(w.dtype).itemsize for w in teacher.weights))
     out(
@@ -89,6 +86,31 @@ def load_teacher(source: str, resolution: int | None, out=print) -> tuple[keras.
         "teacher_resolution": spec.resolution,
     }
     return teacher, record
+
+
+def frozen_teacher(model: keras.Model) -> keras.Model:
+    """`model` as a teacher: its weight standardization folded into plain convolutions (its
+    kernels never change) and every weight non-trainable."""
+    teacher = fold_weight_standardization(model)
+    teacher.trainable = False
+    return teacher
+
+
+def student_optimizer(
+    student: keras.Model, learning_rate, *, base_lr: float, weight_decay: float
+) -> keras.optimizers.AdamW:
+    """Adam with big_vision's decoupled weight decay `wd` (`weight_decay`), on the student's
+    kernels alone (`.*/kernel`: not GroupNorm nor the head's bias); `learning_rate` is a
+    float or the schedule of peak `base_lr`."""
+    adamw = keras.optimizers.AdamW(
+        learning_rate=learning_rate,
+        weight_decay=function_matching.adamw_weight_decay(weight_decay, base_lr),
+    )
+    decayed = {id(v) for v in kernels(student)}
+    adamw.exclude_from_weight_decay(
+        var_list=[v for v in student.trainable_variables if id(v) not in decayed]
+    )
+    return adamw
 
 
 class TeacherLoss:
@@ -169,16 +191,9 @@ def recipe(config: DistillConfig, out=print) -> Recipe:
         }
 
     def optimizer(learning_rate):
-        adamw = keras.optimizers.AdamW(
-            learning_rate=learning_rate,
-            weight_decay=function_matching.adamw_weight_decay(config.weight_decay, lr),
+        return student_optimizer(
+            held["student"], learning_rate, base_lr=lr, weight_decay=config.weight_decay
         )
-        # big_vision decays the kernels alone (`.*/kernel`): not GroupNorm nor the head's bias.
-        decayed = {id(v) for v in kernels(held["student"])}
-        adamw.exclude_from_weight_decay(
-            var_list=[v for v in held["student"].trainable_variables if id(v) not in decayed]
-        )
-        return adamw
 
     def write_outputs(model, logdir):
         path = os.path.join(logdir, NPZ_FILE)

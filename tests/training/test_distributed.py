@@ -25,19 +25,27 @@ def _run(kind, logdir, env=None, steps=4, recipe="finetune"):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_mirrored_two_cpus_matches_one_device(tmp_path):
-    one = _run("default", tmp_path / "one", steps=6)
-    two = _run("mirrored", tmp_path / "two", steps=6)
+def _one_device_and_two_cpus(tmp_path, recipe):
+    """The recipe's 6-step run on one device and on MirroredStrategy over two logical CPUs,
+    checked to log the same losses (of which at least 4 differ); returns both runs' metrics
+    and the logged steps."""
+    one = _run("default", tmp_path / "one", steps=6, recipe=recipe)
+    two = _run("mirrored", tmp_path / "two", steps=6, recipe=recipe)
     assert (one["replicas"], two["replicas"]) == (1, 2)
     steps = sorted(one["loss_history"], key=int)
     assert steps == sorted(two["loss_history"], key=int) and len(steps) == 6
-    # Zero head and warm-up make the first steps ln(10); the later ones carry the test.
+    # Fine-tuning's zero head and warm-up make its first steps ln(10); later ones carry it.
     assert len({round(one["loss_history"][s], 4) for s in steps}) >= 4
     np.testing.assert_allclose(
         [one["loss_history"][s] for s in steps],
         [two["loss_history"][s] for s in steps],
         rtol=1e-4,
     )
+    return one, two, steps
+
+
+def test_mirrored_two_cpus_matches_one_device(tmp_path):
+    one, two, _ = _one_device_and_two_cpus(tmp_path, "finetune")
     assert one["test_accuracy"] == two["test_accuracy"]
 
 
@@ -52,16 +60,7 @@ def _free_ports(n):
 
 
 def test_pretraining_on_two_cpus_clips_the_global_gradient_as_one_device_does(tmp_path):
-    one = _run("default", tmp_path / "one", steps=6, recipe="pretrain")
-    two = _run("mirrored", tmp_path / "two", steps=6, recipe="pretrain")
-    assert (one["replicas"], two["replicas"]) == (1, 2)
-    steps = sorted(one["loss_history"], key=int)
-    assert len({round(one["loss_history"][s], 4) for s in steps}) >= 4
-    np.testing.assert_allclose(
-        [one["loss_history"][s] for s in steps],
-        [two["loss_history"][s] for s in steps],
-        rtol=1e-4,
-    )
+    one, two, steps = _one_device_and_two_cpus(tmp_path, "pretrain")
     np.testing.assert_allclose(one["weights_abs_sum"], two["weights_abs_sum"], rtol=1e-5)
     # The clipping is at work in these runs: without it they go elsewhere.
     free = _run("default", tmp_path / "free", steps=6, recipe="pretrain_noclip")
@@ -70,17 +69,7 @@ def test_pretraining_on_two_cpus_clips_the_global_gradient_as_one_device_does(tm
 
 def test_distillation_on_two_cpus_matches_one_device(tmp_path):
     # The teacher is built under the strategy's scope with the student; both replicas run it.
-    one = _run("default", tmp_path / "one", steps=6, recipe="distill")
-    two = _run("mirrored", tmp_path / "two", steps=6, recipe="distill")
-    assert (one["replicas"], two["replicas"]) == (1, 2)
-    steps = sorted(one["loss_history"], key=int)
-    assert steps == sorted(two["loss_history"], key=int) and len(steps) == 6
-    assert len({round(one["loss_history"][s], 4) for s in steps}) >= 4
-    np.testing.assert_allclose(
-        [one["loss_history"][s] for s in steps],
-        [two["loss_history"][s] for s in steps],
-        rtol=1e-4,
-    )
+    one, two, _ = _one_device_and_two_cpus(tmp_path, "distill")
     np.testing.assert_allclose(one["weights_abs_sum"], two["weights_abs_sum"], rtol=1e-5)
     for key in ("test_accuracy", "test_teacher_accuracy", "test_agreement"):
         assert one[key] == two[key], key
