@@ -24,8 +24,9 @@ from bit_keras.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.compare import interleaved, random_images
 from bit_keras.models.freezing import set_trainable
 from bit_keras.pretrained import create_model
-from bit_keras.training import function_matching, hyperrule, pretraining, upstream
+from bit_keras.training import function_matching, hyperrule, upstream
 from bit_keras.training.distillation import TeacherLoss, frozen_teacher, student_optimizer
+from bit_keras.training.shared import kernels
 from bit_keras.training.train_step import make_replica_step
 
 
@@ -85,7 +86,7 @@ def run(config: RecipeBenchmarkConfig, log: Callable[[str], None] = print) -> di
         if recipe == "pretrain":
             extra = dict(
                 weight_decay=upstream.WEIGHT_DECAY,
-                decayed=pretraining.kernels(model),
+                decayed=kernels(model),
                 clip_norm=upstream.CLIP_NORM,
             )
         calls[recipe] = _step_call(model, config, images, targets, **extra)
@@ -188,8 +189,7 @@ def distill_steps(
             targets,
             optimizer=adamw,
             loss=TeacherLoss(
-                {"teacher": frozen_teacher(_model(config, teacher))},
-                function_matching.TEMPERATURE,
+                frozen_teacher(_model(config, teacher)), function_matching.TEMPERATURE
             ),
             clip_norm=function_matching.CLIP_NORM,
         ),

@@ -1,5 +1,10 @@
-"""Training BiT models on tf.distribute: fine-tuning with BiT-HyperRule (`train`, or in Keras'
-`fit`) and upstream pre-training with BiT's own recipe (`pretrain`), two recipes of one loop.
+"""Training BiT models on tf.distribute: three recipes of one loop, and the seam for yours.
+
+Fine-tuning with BiT-HyperRule (`train`, or in Keras' `fit` with `fit_recipe`), upstream
+pre-training with BiT's own recipe (`pretrain`) and distillation by function matching
+(`distill`). A recipe of your own is a `Recipe` whose `build` returns the `Parts` (model,
+optimizer, loss, `Evaluation`), with a config that extends `RunConfig`; `run_recipe` runs it
+with checkpoints, interrupts, exact resume, every tf.distribute strategy and the report.
 
 A top layer of the package: it builds every model through `bit_keras.pretrained.create_model`
 and reads data through `bit_keras.data`; nothing in bit_keras imports it. Its names load
@@ -15,18 +20,23 @@ from bit_keras.lazy_names import lazy_names
 __getattr__, __dir__ = lazy_names(
     globals(),
     {
-        "DistillConfig": "bit_keras.training.config",
+        "DistillConfig": "bit_keras.training.distillation",
+        "Evaluation": "bit_keras.training.evaluation",
         "FitRecipe": "bit_keras.training.fit",
-        "PretrainConfig": "bit_keras.training.config",
+        "Measured": "bit_keras.training.evaluation",
+        "Parts": "bit_keras.training.recipe",
+        "PretrainConfig": "bit_keras.training.pretraining",
         "Recipe": "bit_keras.training.recipe",
-        "ResolvedConfig": "bit_keras.training.config",
-        "TrainConfig": "bit_keras.training.config",
+        "ResolvedConfig": "bit_keras.training.finetuning",
+        "RunConfig": "bit_keras.training.config",
+        "TrainConfig": "bit_keras.training.finetuning",
+        "classification": "bit_keras.training.evaluation",
         "distill": "bit_keras.training.distillation",
         "fit_recipe": "bit_keras.training.fit",
         "hyperrule": "bit_keras.training.hyperrule",
         "make_strategy": "bit_keras.training.strategy",
         "pretrain": "bit_keras.training.pretraining",
-        "resolve": "bit_keras.training.config",
+        "resolve": "bit_keras.training.finetuning",
         "run_recipe": "bit_keras.training.loop",
         "train": "bit_keras.training.finetuning",
         "upstream": "bit_keras.training.upstream",
@@ -35,11 +45,16 @@ __getattr__, __dir__ = lazy_names(
 
 __all__ = [
     "DistillConfig",
+    "Evaluation",
     "FitRecipe",
+    "Measured",
+    "Parts",
     "PretrainConfig",
     "Recipe",
     "ResolvedConfig",
+    "RunConfig",
     "TrainConfig",
+    "classification",
     "distill",
     "fit_recipe",
     "hyperrule",
@@ -54,17 +69,12 @@ __all__ = [
 
 if TYPE_CHECKING:
     from bit_keras.training import hyperrule, upstream
-    from bit_keras.training.config import (
-        DistillConfig,
-        PretrainConfig,
-        ResolvedConfig,
-        TrainConfig,
-        resolve,
-    )
-    from bit_keras.training.distillation import distill
-    from bit_keras.training.finetuning import train
+    from bit_keras.training.config import RunConfig
+    from bit_keras.training.distillation import DistillConfig, distill
+    from bit_keras.training.evaluation import Evaluation, Measured, classification
+    from bit_keras.training.finetuning import ResolvedConfig, TrainConfig, resolve, train
     from bit_keras.training.fit import FitRecipe, fit_recipe
     from bit_keras.training.loop import run_recipe
-    from bit_keras.training.pretraining import pretrain
-    from bit_keras.training.recipe import Recipe
+    from bit_keras.training.pretraining import PretrainConfig, pretrain
+    from bit_keras.training.recipe import Parts, Recipe
     from bit_keras.training.strategy import make_strategy

@@ -8,7 +8,7 @@ its default from there.
 from __future__ import annotations
 
 from bit_keras.models.freezing import TRAINABLE
-from bit_keras.training.config import TrainConfig
+from bit_keras.training.finetuning import TrainConfig
 from bit_keras.training.program import define_flags, run_program
 
 # One flag per TrainConfig field (tests/training/test_cli.py holds it); the shared fields'

@@ -7,7 +7,7 @@ takes its default from there (big_vision's, `function_matching.py`).
 
 from __future__ import annotations
 
-from bit_keras.training.config import DistillConfig
+from bit_keras.training.distillation import DistillConfig
 from bit_keras.training.program import define_flags, run_program
 
 # One flag per DistillConfig field (tests/training/test_distillation.py holds it).

@@ -1,40 +1,106 @@
-"""The fine-tuning recipe (BiT-HyperRule) and `train`, which runs it in the training loop.
+"""The fine-tuning recipe (BiT-HyperRule): its config, `recipe` and `train`, which runs it.
 
 BiT's transfer recipe (Kolesnikov et al., Section 3.3): a new zero-initialised head, SGD with
 momentum 0.9 at 0.003 per 512 images, no weight decay, the resolution, schedule and MixUp by
-the data's size (`hyperrule`), resize-then-random-crop, evaluation on the whole image resized.
+the data's size (`hyperrule`, the rule's constants and their sources), resize-then-random-crop,
+evaluation on the whole image resized.
+
+The config loads no TensorFlow (`bit-train` defines its flags from it first); the recipe's
+build does.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
-import keras
-import tensorflow as tf
-
-from bit_keras import data
-from bit_keras.models.freezing import set_trainable
-from bit_keras.training import hyperrule, losses
-from bit_keras.training.config import TrainConfig, check_model, resolve
-from bit_keras.training.loop import run_recipe
-from bit_keras.training.lr_schedule import BiTLearningRate
-from bit_keras.training.recipe import (
-    Recipe,
-    build_model,
-    evaluation_data,
-    load_data,
-    metric_for,
-    training_data,
-)
+from bit_keras.models.freezing import check_trainable
+from bit_keras.training import hyperrule
+from bit_keras.training.config import RunConfig, check_model
+from bit_keras.training.recipe import Parts, Recipe
 
 
-def train(
-    config: TrainConfig,
-    strategy: tf.distribute.Strategy | None = None,
-    *,
-    out=print,
-    return_model: bool = False,
-):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainConfig(RunConfig):
+    """A fine-tuning run (`bit-train`). `None` fields are filled in by BiT-HyperRule.
+
+    The shared fields are `RunConfig`'s; `steps` stretches the rule's schedule, `crop` and
+    `resize` override the rule's resolution.
+
+    Attributes:
+        base_lr: Learning rate at batch 512, scaled linearly to `batch_size` (BiT: 0.003).
+        resize: Resize before the random crop. None: the rule's.
+        examples_per_class: Few-shot: keep exactly K training examples per class.
+        examples_per_class_seed: Seed of the few-shot draw.
+        mixup_alpha: MixUp's alpha. None: the rule's (0.1 from 20,000 examples up).
+        trainable: What trains: `all` (BiT's fine-tuning), `head` (a linear probe on the
+            pre-logits) or `block1`..`block4` (that block, the ones after it and the head;
+            the root and earlier blocks stay as loaded). See `models.freezing`.
+    """
+
+    base_lr: float = hyperrule.BASE_LR
+    resize: int | None = None
+    examples_per_class: int | None = None
+    examples_per_class_seed: int = 0
+    mixup_alpha: float | None = None
+    trainable: str = "all"
+
+    def _positive_fields(self) -> tuple[str, ...]:
+        return (*super()._positive_fields(), "resize", "examples_per_class")
+
+    def _positive_numbers(self) -> tuple[str, ...]:
+        return ("base_lr",)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.mixup_alpha is not None and self.mixup_alpha < 0:
+            raise ValueError(f"`mixup_alpha` must be >= 0. Received: {self.mixup_alpha}")
+        check_trainable(self.trainable)
+        if self.resize and self.crop and self.crop > self.resize:
+            raise ValueError(f"`crop` ({self.crop}) must not exceed `resize` ({self.resize}).")
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedConfig:
+    """The numbers a run trains with, after BiT-HyperRule and the overrides."""
+
+    train_size: int
+    test_size: int
+    num_classes: int
+    resize: int
+    crop: int
+    schedule: hyperrule.Schedule
+    mixup_alpha: float
+    learning_rate: float
+
+
+def resolve(
+    config: TrainConfig, train_size: int, test_size: int, num_classes: int, image_size
+) -> ResolvedConfig:
+    """Applies BiT-HyperRule to a data set, then the config's overrides."""
+    rule = hyperrule.settings(
+        train_size,
+        image_size,
+        config.batch_size,
+        base_lr=config.base_lr,
+        steps=config.steps,
+        resize=config.resize,
+        crop=config.crop,
+        mixup_alpha=config.mixup_alpha,
+    )
+    return ResolvedConfig(
+        train_size=train_size,
+        test_size=test_size,
+        num_classes=num_classes,
+        resize=rule.resize,
+        crop=rule.crop,
+        schedule=rule.schedule,
+        mixup_alpha=rule.mixup_alpha,
+        learning_rate=rule.learning_rate,
+    )
+
+
+def train(config: TrainConfig, strategy=None, *, out=print, return_model: bool = False):
     """Fine-tunes a BiT model with BiT-HyperRule; resumes from the last checkpoint in logdir.
 
     The training loop (`loop.run_recipe`) with this module's recipe: everything that can be
@@ -50,6 +116,8 @@ def train(
         The final metrics (`step`, `test_accuracy`, `train_loss`, `model_path`,
         `loss_history`, ...), and the model when `return_model`.
     """
+    from bit_keras.training.loop import run_recipe
+
     return run_recipe(
         config, lambda: recipe(config, out), strategy, out=out, return_model=return_model
     )
@@ -62,8 +130,16 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
         ValueError: a model, weights or data flag that cannot work (before anything is read
             beyond the data set's listing).
     """
+    import keras
+
+    from bit_keras import data
+    from bit_keras.models.freezing import set_trainable
+    from bit_keras.training import losses, shared
+    from bit_keras.training.evaluation import classification
+    from bit_keras.training.lr_schedule import BiTLearningRate
+
     check_model(config)
-    source = load_data(config, out)
+    source = shared.load_data(config, out)
     train_size, few_shot = source.train_size, None
     if config.examples_per_class is not None:
         if source.multi_label:
@@ -82,19 +158,22 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
         split = source.train_examples()
         return split if few_shot is None else split.subset(few_shot)
 
-    def build():
+    def build(learning_rate) -> Parts:
         # BiT transfers with a new zero-initialised head, whatever the loss and the file's.
-        model = build_model(config, resolved.num_classes, resolved.crop, out, new_head=True)
+        model = shared.build_model(config, resolved.num_classes, resolved.crop, out, new_head=True)
         frozen = set_trainable(model, config.trainable)
         if frozen:
             out(
                 f"Training {config.trainable}: {_parameters(model.trainable_weights):,} "
                 f"of {model.count_params():,} parameters; frozen: {', '.join(frozen)}."
             )
-        return model
-
-    def optimizer(learning_rate):
-        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=hyperrule.MOMENTUM)
+        sgd = keras.optimizers.SGD(learning_rate=learning_rate, momentum=hyperrule.MOMENTUM)
+        return Parts(
+            model=model,
+            optimizer=sgd,
+            loss=losses.for_data(source.multi_label),
+            evaluation=classification(source.multi_label),
+        )
 
     return Recipe(
         kind="Fine-tuning",
@@ -109,9 +188,8 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
         ),
         total_steps=schedule.total_steps,
         learning_rate=BiTLearningRate.from_schedule(resolved.learning_rate, schedule),
-        build_model=build,
-        optimizer=optimizer,
-        train_dataset=training_data(
+        build=build,
+        train_dataset=shared.training_data(
             examples,
             config,
             resize=resolved.resize,
@@ -119,10 +197,9 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
             num_classes=resolved.num_classes,
             mixup_alpha=resolved.mixup_alpha,
         ),
-        eval_dataset=evaluation_data(source, resolved.crop),
+        eval_dataset=shared.evaluation_data(source, resolved.crop),
         eval_size=source.test_size,
-        metric=metric_for(source.multi_label),
-        loss=losses.for_data(source.multi_label),
+        advice=shared.lower_lr_advice(config),
         record={
             "resolved": dataclasses.asdict(resolved),
             "class_names": list(source.class_names),
@@ -132,4 +209,4 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
 
 
 def _parameters(weights) -> int:
-    return sum(int(keras.ops.size(w)) for w in weights)
+    return sum(math.prod(w.shape) for w in weights)

@@ -1,8 +1,10 @@
 """The one training loop on tf.distribute: checkpoints, interrupts, exact resume, progress,
 TensorBoard, evaluation and the run record, for any recipe (`recipe.Recipe`).
 
-Fine-tuning (`finetuning.train`, `bit-train`) and pre-training (`pretraining.pretrain`,
-`bit-pretrain`) hand it their recipe; it knows none of them by name.
+Fine-tuning (`finetuning.train`, `bit-train`), pre-training (`pretraining.pretrain`,
+`bit-pretrain`) and distillation (`distillation.distill`, `bit-distill`) hand it their recipe;
+it knows none of them by name, and no metric, flag or task: the recipe builds the model, the
+optimizer, the loss and the evaluation (`recipe.Parts`).
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ from bit_keras.training.train_step import make_replica_step
 logger = logging.getLogger(__name__)
 
 MAX_CHECKPOINTS = 3
+# The loop's own keys in an evaluation step's outputs, beside the evaluation's names.
+_COUNT, _MASK = "__count__", "__mask__"
 # Without --checkpoint_every: a checkpoint every tenth of the run, and (on one worker) at
 # least every ten minutes, so no run of any length can lose all its work.
 CHECKPOINTS_PER_RUN = 10
@@ -79,15 +83,15 @@ def run_recipe(
     run ends with the weights of an uninterrupted one.
 
     Args:
-        config: The run's shared settings (`TrainConfig`, `PretrainConfig`).
+        config: The run's shared settings (`RunConfig`: `TrainConfig`, `PretrainConfig`, ...).
         prepare: Builds the recipe (before the strategy and before anything is written).
         strategy: A tf.distribute strategy; by default `config.strategy` builds one.
         out: Where progress lines go.
         return_model: Also return the trained model (every worker has its own copy).
 
     Returns:
-        The final metrics (`step`, the recipe's metric, `train_loss`, `model_path`,
-        `loss_history`, ...), and the model when `return_model`.
+        The final metrics (`step`, the evaluation's `test_<name>` rates, `test_examples`,
+        `train_loss`, `model_path`, `loss_history`), and the model when `return_model`.
     """
     require_tensorflow_backend("Training uses tf.distribute and")
     check_logdir(config)
@@ -126,10 +130,11 @@ class _Run:
 
         keras.utils.set_random_seed(config.seed)
         with strategy.scope():
-            self.model = recipe.build_model()
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
             self.lr_schedule = recipe.learning_rate
-            optimizer = recipe.optimizer(lambda: self.lr_schedule(self.step))
+            self.parts = recipe.build(lambda: self.lr_schedule(self.step))
+            self.model, self.evaluation = self.parts.model, self.parts.evaluation
+            optimizer = self.parts.optimizer
             if config.mixed_precision == "mixed_float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             optimizer.build(self.model.trainable_variables)
@@ -137,7 +142,7 @@ class _Run:
         self.checkpoint = tf.train.Checkpoint(
             model=self.model, optimizer=self.optimizer, step=self.step
         )
-        self._eval_step = self._make_eval_step()
+        self._eval_steps = {}
         self._any_stop = None
         self._finite = None
 
@@ -158,15 +163,15 @@ class _Run:
 
     # ---------------------------------------------------------------- steps
     def _make_train_step(self):
-        model, optimizer, strategy = self.model, self.optimizer, self.strategy
+        model, optimizer, strategy, parts = self.model, self.optimizer, self.strategy, self.parts
         replica_step = make_replica_step(
             model,
             optimizer,
             global_batch=self.config.batch_size,
-            loss=self.recipe.loss,
-            weight_decay=self.recipe.weight_decay,
-            decayed=self.recipe.decayed(model) if self.recipe.weight_decay else (),
-            clip_norm=self.recipe.clip_norm,
+            loss=parts.loss,
+            weight_decay=parts.weight_decay,
+            decayed=parts.decayed if parts.weight_decay else (),
+            clip_norm=parts.clip_norm,
             batch_split=self.config.batch_split,
             jit_compile=self.config.jit_compile,
         )
@@ -184,27 +189,35 @@ class _Run:
 
         return train_step
 
-    def _make_eval_step(self):
-        model, strategy = self.model, self.strategy
-
-        evaluate = self.recipe.evaluate
+    def _make_eval_step(self, collect: bool):
+        # One evaluation batch on every replica: the evaluation's sums added over the
+        # replicas; when `collect`, also its per-example outputs gathered from every replica
+        # (with the mask), and this worker's own outputs and images (thumbnails).
+        model, strategy, batch = self.model, self.strategy, self.evaluation.batch
 
         def replica_eval(images, labels, mask):
-            return {**evaluate(model, images, labels, mask), "count": tf.reduce_sum(mask)}
+            measured = batch(model, images, labels, mask)
+            sums = {**measured.sums, _COUNT: tf.reduce_sum(mask)}
+            return sums, {**measured.examples, _MASK: mask}, images
 
         @tf.function
         def eval_step(iterator):
-            sums = strategy.run(replica_eval, args=next(iterator))
-            return {
+            sums, examples, images = strategy.run(replica_eval, args=next(iterator))
+            totals = {
                 key: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
                 for key, value in sums.items()
             }
+            if not collect:
+                return totals
+            gathered = {key: strategy.gather(value, axis=0) for key, value in examples.items()}
+            return totals, gathered, examples, images
 
         return eval_step
 
-    def evaluate(self) -> tuple[float, dict[str, float]]:
-        """The recipe's metric on its evaluation split, and its other counts as rates
-        (`test_<key>`: a distillation's teacher accuracy and agreement)."""
+    def evaluate(self, *, collect: bool = False) -> tuple[dict[str, float], report.Examples]:
+        """The evaluation's rates on the recipe's evaluation split (`test_<name>`: each sum
+        over the split divided by its examples); when `collect`, also its per-example
+        outputs from every replica, in one pass (the report's), else None."""
         batch, size = self._eval_batch_size(), self.recipe.eval_size
         contexts = []
 
@@ -217,24 +230,29 @@ class _Run:
         steps = data.eval_steps(
             size, batch, pipelines, self.strategy.num_replicas_in_sync // pipelines
         )
+        if collect not in self._eval_steps:
+            self._eval_steps[collect] = self._make_eval_step(collect)
+        eval_step = self._eval_steps[collect]
         iterator, totals = iter(dist), {}
+        collected = _Collected(self.strategy, self.evaluation.show) if collect else None
         for _ in range(steps):
-            for key, value in self._eval_step(iterator).items():
+            outputs = eval_step(iterator)
+            if collect:
+                collected.add(*outputs[1:], thumbnails=self.chief)
+                outputs = outputs[0]
+            for key, value in outputs.items():
                 totals[key] = totals.get(key, 0.0) + float(value)
-        if int(totals["count"]) != size:
-            raise RuntimeError(f"Evaluated {int(totals['count'])} examples, expected {size}.")
-        others = {
-            f"test_{key}": value / totals["count"]
-            for key, value in totals.items()
-            if key not in ("hits", "count")
-        }
-        return totals["hits"] / totals["count"], others
+        count = totals.pop(_COUNT)
+        if int(count) != size:
+            raise RuntimeError(f"Evaluated {int(count)} examples, expected {size}.")
+        rates = {f"test_{key}": value / count for key, value in totals.items()}
+        return rates, (collected.examples() if collect else None)
 
     # ----------------------------------------------------------------- run
     def run(self) -> dict:
         config, recipe = self.config, self.recipe
         total = recipe.total_steps
-        metric, metric_words = recipe.metric
+        metric, metric_words = self.evaluation.metric, self.evaluation.words
         checkpoints = Checkpoints(
             self.checkpoint,
             self.checkpoint_dir if self.chief else self._worker_dir(),
@@ -290,9 +308,12 @@ class _Run:
                         "train/images_per_second", progress.images_per_second, step=step
                     )
                 if config.eval_every and step % config.eval_every == 0 and step != total:
-                    value, others = self.evaluate()
-                    _log_scalars({metric: value, **others}, step)
-                    self.out(f"step {step}: {metric_words} {value:.4f}{_in_words(others)}")
+                    rates, _ = self.evaluate()
+                    _log_scalars(rates, step)
+                    self.out(
+                        f"step {step}: {metric_words} {rates[metric]:.4f}"
+                        f"{_others_in_words(rates, metric)}"
+                    )
                 if step == total:
                     break
                 stopping = self._stop_requested(stop)
@@ -312,8 +333,10 @@ class _Run:
                     )
                     self.out(str(interrupted))
                     raise interrupted
-            value, others = self.evaluate()
-            _log_scalars({metric: value, **others}, total)
+            # The final evaluation, once: its rates, and the per-example outputs the report
+            # draws (gathered from every replica).
+            rates, examples = self.evaluate(collect=True)
+            _log_scalars(rates, total)
         writer.flush()
         trained = start < total
         if trained:
@@ -324,12 +347,12 @@ class _Run:
         model_path = os.path.join(config.logdir, MODEL_FILE)
         metrics = {
             "step": total,
-            metric: value,
+            metric: rates[metric],
             "test_examples": recipe.eval_size,
             "train_loss": loss,
             "model_path": model_path,
             "loss_history": history,
-            **others,
+            **rates,
         }
         # A restart of a finished run trains nothing: keep the files (and metrics) it wrote.
         outputs, written = [], False
@@ -341,26 +364,29 @@ class _Run:
                 metrics=metrics,
                 outputs=[MODEL_FILE, *(os.path.basename(p) for p in outputs)],
             )
-        words = metric_words[0].upper() + metric_words[1:]
-        self.out(f"{words} {value:.4f} on {recipe.eval_size} examples{_in_words(others)}.")
+        line = (
+            f"{metric_words} {rates[metric]:.4f} on {recipe.eval_size} examples"
+            f"{_others_in_words(rates, metric)}."
+        )
+        self.out(line[0].upper() + line[1:])
         if self.chief:
             self.out(f"Saved the model to {model_path}")
             for path in outputs:
                 self.out(f"Wrote {path}")
-            if written or not os.path.exists(os.path.join(config.logdir, REPORT_FILE)):
-                self._report()
+            kept = REPORT_FILE if config.report else PREDICTIONS_FILE
+            if written or not os.path.exists(os.path.join(config.logdir, kept)):
+                self._report(examples)
         return metrics
 
-    def _report(self) -> None:
-        # The test split's predictions (kept for tools/report.py), then the report. A report
-        # that cannot be written costs one line; the run itself is complete.
+    def _report(self, examples: report.Examples) -> None:
+        # The final evaluation's per-example outputs (kept for tools/report.py), then the
+        # report unless it is off. A report that cannot be written costs one line; the run
+        # itself is complete.
         logdir = self.config.logdir
         try:
-            batches = self.recipe.eval_dataset(None, self._eval_batch_size())
-            report.test_predictions(self.model, batches).save(
-                os.path.join(logdir, PREDICTIONS_FILE)
-            )
-            report.write_report(logdir, self.out)
+            examples.save(os.path.join(logdir, PREDICTIONS_FILE))
+            if self.config.report:
+                report.write_report(logdir, self.out)
         except Exception as e:
             self.out(
                 f"WARNING: the run's report was not written ({type(e).__name__}: "
@@ -428,7 +454,7 @@ class _Run:
         # The weights are not finite any more: nothing of them is saved; the run record says
         # how the run ended and the last checkpoint stays for a rerun with other settings.
         c = self.config
-        advice = f"Try a lower --base_lr (now {c.base_lr:g})"
+        advice = self.recipe.advice or "Try other settings"
         if c.mixed_precision:
             advice += f", or --mixed_precision off (now {c.mixed_precision})"
         advice += (
@@ -488,11 +514,12 @@ def _log_scalars(metrics: dict[str, float], step: int) -> None:
         tf.summary.scalar("test/" + key.removeprefix("test_"), value, step=step)
 
 
-def _in_words(others: dict[str, float]) -> str:
-    """A recipe's other metrics in words: `; teacher accuracy 0.9812; agreement ...`."""
+def _others_in_words(rates: dict[str, float], headline: str) -> str:
+    """An evaluation's rates but the headline, in words: `; teacher accuracy 0.9812; ...`."""
     return "".join(
         f"; {key.removeprefix('test_').replace('_', ' ')} {value:.4f}"
-        for key, value in others.items()
+        for key, value in rates.items()
+        if key != headline
     )
 
 
@@ -500,3 +527,59 @@ def _write_json(path: str, record: dict) -> None:
     with open(path, "w") as f:
         json.dump(record, f, indent=2, default=str)
         f.write("\n")
+
+
+class _Collected:
+    """The final evaluation's per-example outputs, step by step: every replica's (gathered,
+    fillers left out), and thumbnails of the first examples `show` picks among this worker's
+    own replicas (all of them on one machine; the chief's share on several)."""
+
+    def __init__(self, strategy: tf.distribute.Strategy, show):
+        self.strategy, self.show = strategy, show
+        self.arrays: dict[str, list[np.ndarray]] = {}
+        self.shown: list[tuple[int, np.ndarray]] = []
+        self.count = 0
+
+    def add(self, gathered, local_examples, local_images, *, thumbnails: bool) -> None:
+        arrays = {key: value.numpy() for key, value in gathered.items()}
+        keep = arrays.pop(_MASK) > 0
+        # Where each gathered example lands among those kept so far.
+        position = self.count + np.cumsum(keep) - 1
+        for key, value in arrays.items():
+            self.arrays.setdefault(key, []).append(value[keep])
+        if thumbnails and self.show is not None and len(self.shown) < report.MISCLASSIFIED_SHOWN:
+            self._thumbnails(local_examples, local_images, position)
+        self.count += int(keep.sum())
+
+    def _thumbnails(self, local_examples, local_images, position) -> None:
+        # This worker's replicas come first in the gathered order (worker 0, the chief) and
+        # every replica's batch has the same size.
+        local = self.strategy.experimental_local_results
+        per_replica = [
+            {key: value.numpy() for key, value in zip(local_examples, values, strict=True)}
+            for values in zip(*(local(v) for v in local_examples.values()), strict=True)
+        ]
+        offset = 0
+        for replica, images in zip(per_replica, local(local_images), strict=True):
+            mask = replica.pop(_MASK) > 0
+            picked = np.flatnonzero(mask & self.show(replica))
+            picked = picked[: report.MISCLASSIFIED_SHOWN - len(self.shown)]
+            if len(picked):  # the images come off the device only when some are shown
+                batch = images.numpy()
+                self.shown += [
+                    (int(position[offset + i]), report.thumbnail(batch[i])) for i in picked
+                ]
+            offset += len(mask)
+
+    def examples(self) -> report.Examples:
+        arrays = {key: np.concatenate(parts) for key, parts in self.arrays.items()}
+        shown = sorted(self.shown, key=lambda item: item[0])
+        return report.Examples(
+            arrays=arrays,
+            shown=np.array([index for index, _ in shown], np.int64),
+            thumbnails=(
+                np.stack([image for _, image in shown])
+                if shown
+                else np.zeros((0, 1, 1, 3), np.uint8)
+            ),
+        )

@@ -8,7 +8,7 @@ takes its default from there (the paper's values, `upstream.py`).
 from __future__ import annotations
 
 from bit_keras.training import upstream
-from bit_keras.training.config import PretrainConfig
+from bit_keras.training.pretraining import PretrainConfig
 from bit_keras.training.program import define_flags, run_program
 
 # One flag per PretrainConfig field (tests/training/test_pretrain_cli.py holds it).

@@ -67,6 +67,8 @@ _RUN_HELP = {
     "batch_split": "Micro-batches per batch (gradients accumulated).",
     "seed": "Seed of the new weights and of the data order.",
     "log_every": "TensorBoard scalars every N steps.",
+    "report": "Write LOGDIR/report.html at the end (--noreport: not; tools/report.py LOGDIR "
+    "writes it later from the run's files).",
 }
 
 

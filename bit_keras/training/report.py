@@ -6,9 +6,11 @@ evaluation metric against the step, from the run's TensorBoard events), a confus
 accuracy, and a grid of misclassified test images with their true and predicted labels.
 
 The report is built from the run's files alone: `config.json` (class names, metric),
-TensorBoard's event files and `predictions.npz` (the test split's labels and the final
-model's predictions, and thumbnails of misclassified images), which the loop writes once at
-the end of the run (`test_predictions`). `tools/report.py LOGDIR` rebuilds it from them.
+TensorBoard's event files and `predictions.npz` (`Examples`: the per-example outputs of the
+run's final evaluation, gathered from every replica by the loop in that one pass, and
+thumbnails of the images it picked to show). It draws what the evaluation returned: curves
+always; a classifier's confusion matrix, per-class accuracy and misclassified images where
+the outputs hold `labels` and `predicted` class ids. `tools/report.py LOGDIR` rebuilds it.
 Everything is written to temporary names and renamed; the pictures are PNG files in
 `LOGDIR/report/`, beside a CSV of the confusion matrix's counts.
 """
@@ -34,6 +36,7 @@ CONFUSED_PAIRS = 20
 MISCLASSIFIED_SHOWN = 25
 THUMBNAIL = 96  # pixels, the longer side of a misclassified image kept for the grid
 CURVE_TAGS = ("train/loss", "train/learning_rate")
+_SHOWN, _THUMBNAILS = "__shown__", "__thumbnails__"  # beside the evaluation's own names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,56 +64,59 @@ class Predictions:
         labels = self.labels if self.multi_label else self.labels[:, None]
         return (labels == self.predicted[:, None]).any(axis=1)
 
+    @classmethod
+    def load(cls, path: str) -> Predictions:
+        """A classifier's predictions from a run's `predictions.npz`."""
+        predictions = Examples.load(path).predictions()
+        if predictions is None:
+            raise ValueError(f"{path} holds no class predictions (`labels`, `predicted`).")
+        return predictions
+
+
+@dataclasses.dataclass(frozen=True)
+class Examples:
+    """The final evaluation's per-example outputs, as `predictions.npz` keeps them.
+
+    Attributes:
+        arrays: Name to (N, ...) arrays, one row per test example (a classifier's `labels`
+            and `predicted`).
+        shown: Indices (into the N) of the examples the evaluation picked to show.
+        thumbnails: (M, h, w, 3) uint8 images of `shown`, as the model saw them.
+    """
+
+    arrays: dict[str, np.ndarray]
+    shown: np.ndarray
+    thumbnails: np.ndarray
+
     def save(self, path: str) -> None:
         def write(tmp):
             with open(tmp, "wb") as f:
-                np.savez_compressed(f, **dataclasses.asdict(self))
+                np.savez_compressed(
+                    f, **self.arrays, **{_SHOWN: self.shown, _THUMBNAILS: self.thumbnails}
+                )
 
         save_atomically(path, write)
 
     @classmethod
-    def load(cls, path: str) -> Predictions:
-        with np.load(path) as arrays:
-            return cls(**{field.name: arrays[field.name] for field in dataclasses.fields(cls)})
+    def load(cls, path: str) -> Examples:
+        with np.load(path) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        return cls(arrays, arrays.pop(_SHOWN), arrays.pop(_THUMBNAILS))
+
+    def predictions(self) -> Predictions | None:
+        """A classifier's view (`labels`, `predicted`), or None where there is none."""
+        if "labels" not in self.arrays or "predicted" not in self.arrays:
+            return None
+        return Predictions(
+            self.arrays["labels"].astype(np.int64),
+            self.arrays["predicted"].astype(np.int64),
+            self.shown,
+            self.thumbnails,
+        )
 
 
-def test_predictions(model, batches: tf.data.Dataset) -> Predictions:
-    """The model's top-1 predictions on evaluation batches `(images, labels, mask)` (fillers,
-    mask 0, left out), with thumbnails of the first `MISCLASSIFIED_SHOWN` it gets wrong."""
-
-    @tf.function
-    def predict(images):
-        return tf.argmax(model(images, training=False), axis=-1)
-
-    labels, predicted, thumbnails, misclassified, seen = [], [], [], [], 0
-    for images, batch_labels, mask in batches:
-        keep = mask.numpy() > 0
-        top1 = predict(images).numpy()[keep]
-        batch_labels = batch_labels.numpy()[keep]
-        labels.append(batch_labels)
-        predicted.append(top1)
-        rows = batch_labels.reshape(len(batch_labels), -1)
-        wrong = np.flatnonzero(~(rows == top1[:, None]).any(axis=1))
-        shown = wrong[: MISCLASSIFIED_SHOWN - len(misclassified)]
-        if len(shown):  # the batch's images come off the device only when some are shown
-            kept_images = images.numpy()[keep]
-            misclassified.extend(seen + shown)
-            thumbnails.extend(_thumbnail(kept_images[i]) for i in shown)
-        seen += len(top1)
-    width = max((x.shape[1] for x in labels if x.ndim == 2), default=0)
-    if width:  # multi-label batches: pad each to the widest
-        labels = [np.pad(x, ((0, 0), (0, width - x.shape[1])), constant_values=-1) for x in labels]
-    thumbs = np.stack(thumbnails) if thumbnails else np.zeros((0, 1, 1, 3), np.uint8)
-    return Predictions(
-        np.concatenate(labels).astype(np.int64),
-        np.concatenate(predicted).astype(np.int64),
-        np.array(misclassified, np.int64),
-        thumbs,
-    )
-
-
-def _thumbnail(image: np.ndarray) -> np.ndarray:
-    # The model's input ([-1, 1]) as uint8, no larger than THUMBNAIL pixels.
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """The model's input ([-1, 1]) as uint8, no larger than THUMBNAIL pixels."""
     scale = min(1.0, THUMBNAIL / max(image.shape[:2]))
     if scale < 1:
         size = [max(1, round(d * scale)) for d in image.shape[:2]]
@@ -182,20 +188,24 @@ def write_report(logdir: str, out: Callable[[str], object] = print) -> str:
         )
     with open(record_path) as f:
         record = json.load(f)
-    predictions = Predictions.load(predictions_path)
+    examples = Examples.load(predictions_path)
+    predictions = examples.predictions()
     names = list(record.get("class_names") or [])
-    num_classes = max(
-        len(names),
-        int(predictions.labels.max(initial=-1)) + 1,
-        int(predictions.predicted.max()) + 1,
-    )
-    names += [str(i) for i in range(len(names), num_classes)]
+    if predictions is not None:
+        num_classes = max(
+            len(names),
+            int(predictions.labels.max(initial=-1)) + 1,
+            int(predictions.predicted.max(initial=-1)) + 1,
+        )
+        names += [str(i) for i in range(len(names), num_classes)]
     scalars = read_scalars(logdir)
 
     sections = []
 
     def draw(folder):
         sections.append(_curves(scalars, folder))
+        if predictions is None:
+            return  # not a classifier's evaluation: its rates are in the table and curves
         if not (predictions.labels >= 0).any():
             sections.append(
                 "<h2>Confusion matrix</h2><p>Not drawn: the test images have no labels (an "
@@ -215,7 +225,7 @@ def write_report(logdir: str, out: Callable[[str], object] = print) -> str:
         sections.append(_misclassified(predictions, names, folder))
 
     save_directory_atomically(os.path.join(logdir, REPORT_DIR), draw, overwrite=True)
-    page = _page(record, predictions, sections)
+    page = _page(record, sections)
     path = os.path.join(logdir, REPORT_FILE)
 
     def write(tmp):
@@ -380,7 +390,7 @@ def _misclassified(predictions: Predictions, names: list[str], folder: str) -> s
     )
 
 
-def _page(record: dict, predictions: Predictions, sections: list[str]) -> str:
+def _page(record: dict, sections: list[str]) -> str:
     config = record.get("config") or {}
     metrics = record.get("metrics") or {}
     rows = [
@@ -389,7 +399,7 @@ def _page(record: dict, predictions: Predictions, sections: list[str]) -> str:
         ("weights", config.get("weights", "")),
         ("data set", config.get("dataset", "")),
         ("steps", metrics.get("step", "")),
-        ("test examples", len(predictions.labels)),
+        ("test examples", metrics.get("test_examples", "")),
     ]
     rows += [
         (key.replace("_", " "), f"{value:.4f}")

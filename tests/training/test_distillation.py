@@ -68,18 +68,18 @@ def test_a_student_that_is_the_teacher_has_zero_loss_on_the_same_augmented_pixel
 
 def test_gradients_never_reach_the_teacher(official_ckpt, tmp_path):
     r = recipe(_config(tmp_path, official_ckpt), out=lambda line: None)
-    student = r.build_model()
-    teacher = r.loss.teacher
+    parts = r.build(0.01)
+    student, teacher = parts.model, parts.loss.teacher
     assert not teacher.trainable_weights and teacher.weights
     images = tf.random.uniform((4, 16, 16, 3), -1, 1)
     with tf.GradientTape(persistent=True) as tape:
         tape.watch([w.value for w in teacher.weights])
-        loss = tf.reduce_sum(r.loss(student, images, None))
+        loss = tf.reduce_sum(parts.loss(student, images, None))
     assert all(g is None for g in tape.gradient(loss, [w.value for w in teacher.weights]))
     student_grads = tape.gradient(loss, student.trainable_variables)
     assert all(g is not None for g in student_grads)
     # The optimizer knows the student alone; it decays the kernels, not GroupNorm or biases.
-    optimizer = r.optimizer(0.001)
+    optimizer = parts.optimizer
     optimizer.build(student.trainable_variables)
     decayed = [v for v in student.trainable_variables if optimizer._use_weight_decay(v)]
     assert decayed and all(v.path.endswith("kernel") for v in decayed)

@@ -88,7 +88,7 @@ def test_fine_tuning_from_a_hub_repository(tmp_path, offline_hub):
     lay_out_hub_cache(offline_hub, "someone/bit-r14x1", timm_fixture_files())
     lines = []
     config = _config(tmp_path, weights="hf-hub:someone/bit-r14x1")
-    model = finetuning.recipe(config, out=lines.append).build_model()
+    model = finetuning.recipe(config, out=lines.append).build(0.01).model
     assert lines[0].startswith("Weights: the body of hf-hub:someone/bit-r14x1 (")
     assert lines[0].endswith(
         "; a new zero-initialised 10-class head (the file has a 10-class "

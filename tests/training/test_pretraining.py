@@ -89,7 +89,7 @@ def test_fine_tuning_starts_from_the_pretrained_body_with_a_new_head(pretrained_
             resize=10,
             crop=8,
         )
-        model = finetuning.recipe(config, out=lines.append).build_model()
+        model = finetuning.recipe(config, out=lines.append).build(0.01).model
         assert lines == [
             f"Weights: the body of {logdir / weights}; a new zero-initialised 10-class head "
             "(the file has a 10-class head, not loaded: BiT transfers with a new head)."
@@ -147,7 +147,7 @@ def test_multi_label_data_trains_with_sigmoid_loss_a_minus_10_bias_and_precision
     lines = []
     recipe = pretraining.recipe(config, out=lines.append)
     assert "3 classes (sigmoid cross-entropy, head bias -10)" in recipe.settings
-    model = recipe.build_model()
+    model = recipe.build(0.01).model
     np.testing.assert_array_equal(model.get_layer("head").bias.numpy(), [-10.0] * 3)
     assert "The new head's bias starts at -10." in lines
     metrics = pretrain(config, out=lines.append)
@@ -163,7 +163,7 @@ def test_a_published_weights_pretraining_keeps_a_loaded_heads_bias(pretrained_ru
     logdir, _, _ = pretrained_run
     lines = []
     config = _config(tmp_path, weights=str(logdir / "model.npz"))
-    model = pretraining.recipe(config, out=lines.append).build_model()
+    model = pretraining.recipe(config, out=lines.append).build(0.01).model
     np.testing.assert_array_equal(
         model.get_layer("head").bias.numpy(), read_npz(logdir / "model.npz")[HEAD_BIAS]
     )

@@ -116,16 +116,21 @@ def test_a_failing_report_costs_one_line_not_the_run(tmp_path, monkeypatch):
     assert (tmp_path / "predictions.npz").is_file() and not (tmp_path / "report.html").exists()
 
 
-def _logdir_with(tmp_path, predictions, class_names):
+def _logdir_with(tmp_path, examples, class_names):
     # A run folder of made-up predictions (for the layout of large and multi-label reports).
     (tmp_path / "config.json").write_text(
         json.dumps({"recipe": "Pre-training", "config": {}, "class_names": class_names})
     )
-    predictions.save(str(tmp_path / "predictions.npz"))
+    examples.save(str(tmp_path / "predictions.npz"))
     with tf.summary.create_file_writer(str(tmp_path)).as_default():
         for step in (1, 2):
             tf.summary.scalar("train/loss", 3.0 - step, step=step)
     return str(tmp_path)
+
+
+def _classified(labels, predicted, shown, thumbnails):
+    # A classifier's evaluation outputs, as the loop keeps them.
+    return report.Examples({"labels": labels, "predicted": predicted}, shown, thumbnails)
 
 
 def test_many_classes_list_the_most_confused_pairs(tmp_path):
@@ -137,7 +142,7 @@ def test_many_classes_list_the_most_confused_pairs(tmp_path):
     names = [f"class{i}" for i in range(150)]
     empty = np.zeros((0, 1, 1, 3), np.uint8)
     logdir = _logdir_with(
-        tmp_path, report.Predictions(labels, predicted, np.array([], np.int64), empty), names
+        tmp_path, _classified(labels, predicted, np.array([], np.int64), empty), names
     )
     page = pathlib.Path(report.write_report(logdir, out=lambda _: None)).read_text()
     assert "Most-confused classes" in page and not (tmp_path / "report" / "confusion.png").exists()
@@ -153,7 +158,7 @@ def test_multi_label_reports_precision_without_a_matrix(tmp_path):
     predicted = np.array([2, 0, 2, 1])
     thumbs = np.zeros((1, 4, 4, 3), np.uint8)
     logdir = _logdir_with(
-        tmp_path, report.Predictions(labels, predicted, np.array([1]), thumbs), ["a", "b", "c"]
+        tmp_path, _classified(labels, predicted, np.array([1]), thumbs), ["a", "b", "c"]
     )
     page = pathlib.Path(report.write_report(logdir, out=lambda _: None)).read_text()
     assert "Not drawn: the data is multi-label" in page
@@ -171,8 +176,8 @@ def test_a_later_event_file_wins_for_a_step_logged_twice(tmp_path):
 
 def test_a_second_report_replaces_the_first(tmp_path):
     empty = np.zeros((0, 1, 1, 3), np.uint8)
-    predictions = report.Predictions(np.array([0, 1]), np.array([0, 1]), np.array([], int), empty)
-    logdir = _logdir_with(tmp_path, predictions, ["x", "y"])
+    examples = _classified(np.array([0, 1]), np.array([0, 1]), np.array([], int), empty)
+    logdir = _logdir_with(tmp_path, examples, ["x", "y"])
     report.write_report(logdir, out=lambda _: None)
     (tmp_path / "report" / "stale.png").write_bytes(b"")
     report.write_report(logdir, out=lambda _: None)

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 import bit_keras
-from bit_keras.training import PretrainConfig, losses, pretraining, upstream
+from bit_keras.training import PretrainConfig, losses, shared, upstream
 from bit_keras.training.train_step import make_replica_step
 
 
@@ -35,15 +35,15 @@ def test_warmup_is_5000_steps_at_4096_in_images_and_at_most_a_fifth(batch, steps
 def test_ninety_epochs_of_ilsvrc_at_4096_is_the_papers_run():
     assert upstream.total_steps(1_281_167, 4096, 90) == 28_151
     config = PretrainConfig(logdir="unused", steps=None)
-    assert pretraining.resolve_schedule(config, 1_281_167) == (28_151, 5_000)
+    assert shared.resolve_schedule(config, 1_281_167, upstream.EPOCHS) == (28_151, 5_000)
     config = PretrainConfig(logdir="unused", epochs=2, batch_size=64)
-    assert pretraining.resolve_schedule(config, 1_438) == (45, 9)
+    assert shared.resolve_schedule(config, 1_438, upstream.EPOCHS) == (45, 9)
 
 
 def test_paper_schedule_steps_down_after_30_60_80_of_90_epochs():
     sched = upstream.paper_schedule(900, 100)
     assert sched.decay_steps == (300, 600, 800) and sched.warmup_steps == 100
-    keras_schedule = pretraining.learning_rate_schedule("paper", 0.5, 900, 100)
+    keras_schedule = shared.learning_rate_schedule("paper", 0.5, 900, 100)
     for step, expected in [
         (0, 0.0),
         (50, 0.25),
@@ -61,7 +61,7 @@ def test_paper_schedule_steps_down_after_30_60_80_of_90_epochs():
 
 
 def test_cosine_schedule_is_kerass_cosine_decay_after_the_warm_up():
-    keras_schedule = pretraining.learning_rate_schedule("cosine", 0.5, 900, 100)
+    keras_schedule = shared.learning_rate_schedule("cosine", 0.5, 900, 100)
     for step, expected in [(0, 0.0), (50, 0.25), (100, 0.5), (500, 0.25), (900, 0.0)]:
         assert upstream.schedule_learning_rate("cosine", step, 0.5, 900, 100) == pytest.approx(
             expected, abs=1e-9
@@ -105,7 +105,7 @@ def test_weight_decay_is_an_l2_gradient_on_the_kernels_only():
         global_batch=2,
         loss=lambda m, images, targets: tf.zeros([2]) * tf.reduce_sum(m(images)),  # no data
         weight_decay=1e-2,
-        decayed=pretraining.kernels(model),
+        decayed=shared.kernels(model),
     )
     tf.function(step)(tf.zeros([2, 16, 16, 3]), tf.zeros([2, 3]))
     kernels = 0
