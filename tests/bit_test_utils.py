@@ -75,7 +75,8 @@ def run_python(
 
 
 def tiny_train_config(logdir, **overrides):
-    """A `TrainConfig` of a few steps of R14x1 on 8x8 digits crops, checkpoints every 3."""
+    """A `TrainConfig` of a few steps of R14x1 on 8x8 digits crops, checkpoints every 3; no
+    report (`report=True` where a test reads it)."""
     from bit_keras.training import TrainConfig
 
     values = dict(
@@ -90,6 +91,7 @@ def tiny_train_config(logdir, **overrides):
         crop=8,
         checkpoint_every=3,
         log_every=2,
+        report=False,
     )
     return TrainConfig(**{**values, **overrides})
 

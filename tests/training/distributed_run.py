@@ -49,6 +49,7 @@ shared = dict(
     crop=8,
     log_every=1,
     checkpoint_every=2,
+    report=False,
 )
 if recipe in ("pretrain", "pretrain_noclip"):
     # A bound far below the gradient's norm: every step is clipped, so a clip of each

@@ -32,6 +32,7 @@ def _config(logdir, teacher, **overrides):
         checkpoint_every=3,
         log_every=1,
         random_flip=False,
+        report=False,
     )
     return DistillConfig(**{**values, **overrides})
 
@@ -87,7 +88,7 @@ def test_gradients_never_reach_the_teacher(official_ckpt, tmp_path):
 
 def test_a_short_run_records_both_models_and_their_agreement(tmp_path, official_ckpt):
     lines = []
-    metrics = distill(_config(tmp_path, official_ckpt, crop=32), out=lines.append)
+    metrics = distill(_config(tmp_path, official_ckpt, crop=32, report=True), out=lines.append)
     record = json.loads((tmp_path / "config.json").read_text())
     assert record["recipe"] == "Distillation"
     for key in ("test_accuracy", "test_teacher_accuracy", "test_agreement"):
@@ -144,7 +145,8 @@ def test_an_unlabelled_folder_is_measured_by_agreement(tmp_path, official_ckpt):
         Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(folder / f"{i}.png")
     lines = []
     metrics = distill(
-        _config(tmp_path / "run", official_ckpt, dataset=f"folder:{folder}"), out=lines.append
+        _config(tmp_path / "run", official_ckpt, dataset=f"folder:{folder}", report=True),
+        out=lines.append,
     )
     assert "test_accuracy" not in metrics and 0.0 <= metrics["test_agreement"] <= 1.0
     assert any("(no labels: the metric is the agreement)" in line for line in lines)

@@ -170,7 +170,7 @@ def test_the_test_split_is_read_once_at_the_end_of_a_run(tmp_path, monkeypatch):
 
     monkeypatch.setattr(shared, "evaluation_data", counted(shared.evaluation_data))
     lines = []
-    metrics = bit_keras.training.train(tiny_train_config(tmp_path), out=lines.append)
+    metrics = bit_keras.training.train(tiny_train_config(tmp_path, report=True), out=lines.append)
     test_size = metrics["test_examples"]
     padded = -(-test_size // 8) * 8  # whole batches, the last one filled with masked fillers
     assert len(reads) == padded

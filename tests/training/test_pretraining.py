@@ -26,6 +26,7 @@ def _config(logdir, **overrides):
         checkpoint_every=3,
         log_every=2,
         random_flip=False,
+        report=False,
     )
     values.update(overrides)
     return PretrainConfig(**values)

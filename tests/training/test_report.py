@@ -24,7 +24,7 @@ PICTURES = ("curves.png", "confusion.png", "per_class.png", "misclassified.png")
 def finished_run(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("run")
     lines = []
-    metrics = train(tiny_train_config(logdir, steps=8, log_every=2), out=lines.append)
+    metrics = train(tiny_train_config(logdir, steps=8, log_every=2, report=True), out=lines.append)
     return logdir, metrics, lines
 
 
@@ -108,7 +108,7 @@ def test_a_failing_report_costs_one_line_not_the_run(tmp_path, monkeypatch):
 
     monkeypatch.setattr(report, "write_report", broken)
     lines = []
-    metrics = train(tiny_train_config(tmp_path, steps=2), out=lines.append)
+    metrics = train(tiny_train_config(tmp_path, steps=2, report=True), out=lines.append)
     warnings = [line for line in lines if line.startswith("WARNING: the run's report")]
     assert len(warnings) == 1 and "RuntimeError: no room for pictures" in warnings[0]
     assert f"tools/report.py {tmp_path}" in warnings[0]
