@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from bit_keras.tf_logs import held_stderr, logs_wanted, quiet_tensorflow
+from bit_keras._runtime.tf_logs import held_stderr, logs_wanted, quiet_tensorflow
 
 # Exit status of a program stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's).
 INTERRUPTED_STATUS = 130

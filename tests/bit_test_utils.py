@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures" / "bit_official_layout"
@@ -20,10 +23,10 @@ TIMM_IO = TIMM_FIXTURES / "bit_r14x1_head10_timm_reference_io.npz"
 # The fixture network: one unit per block, width 1, a 10-class head.
 FIXTURE_BLOCK_UNITS = (1, 1, 1, 1)
 FIXTURE_CLASSES = 10
-# bit_keras.tf_logs' switch that keeps TensorFlow's own log lines.
+# bit_keras._runtime.tf_logs' switch that keeps TensorFlow's own log lines.
 TF_LOGS_ENV = "BIT_KERAS_TF_LOGS"
 # What TensorFlow, absl and LiteRT write on their own (said here independently of
-# bit_keras.tf_logs): glog-style lines, and the start-up lines without that prefix.
+# bit_keras._runtime.tf_logs): glog-style lines, and the start-up lines without that prefix.
 TENSORFLOW_LOG_LINE = re.compile(
     r"^(?:[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\]|WARNING: All log messages before absl"
     r"|To enable the following instructions|INFO: Created TensorFlow Lite|fully_quantize: )"
@@ -133,3 +136,26 @@ def timm_fixture_files() -> dict[str, bytes]:
     return {
         name: (TIMM_FOLDER / name).read_bytes() for name in ("model.safetensors", "config.json")
     }
+
+
+def session_folder(
+    tmp_path_factory, name: str, make: Callable[[pathlib.Path], None]
+) -> pathlib.Path:
+    """A folder made once per test session and shared by every xdist worker: the first test
+    to ask makes it (`make(folder)`) under a file lock, the others wait for it and reuse it.
+
+    The folder sits in the session's temporary root (the parent of the workers' own), so a
+    new session makes it again; one that `make` left unfinished is made again. Tests must not
+    change what is in it: copy it first.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder

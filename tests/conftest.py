@@ -40,6 +40,8 @@ ALL_BACKENDS = (
 # README's test command) starts them at once instead of ending on one of them alone.
 LONGEST_FIRST = (
     "test_readme_main_job.py",
+    "test_readme_main_job_exports.py",
+    "test_readme_main_job_features.py",
     "test_readme_distillation.py",
     "test_readme_fit.py",
     "test_resume.py",
@@ -108,3 +110,13 @@ def offline_hub(tmp_path, monkeypatch) -> pathlib.Path:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     return cache
+
+
+@pytest.fixture(scope="session")
+def main_job(tmp_path_factory):
+    """The README's main job, run once per session for every worker (tests/main_job.py)."""
+    from main_job import run_main_job
+
+    job = run_main_job(tmp_path_factory)
+    assert job.returncode == 0, job.stderr[-3000:]
+    return job

@@ -13,12 +13,12 @@ BASH_LINES = [line for line in readme_bash_lines() if line and not line.startswi
 # Commands run by another test or by CI (a piece of each, and where).
 RUN_ELSEWHERE = {
     "tools/train.py --model=R14x1 --weights=none --dataset=digits": "test_readme_main_job.py",
-    "export/hub.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
-    "export/tflite.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
+    "export/hub.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job_exports.py",
+    "export/tflite.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job_exports.py",
     "tools/report.py /tmp/bit_digits": "test_readme_main_job.py",
-    "tools/embed.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
-    "tools/fewshot.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job.py",
-    "--weights=/tmp/bit_digits/model.keras --dataset=digits": "test_readme_main_job.py",
+    "tools/embed.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job_features.py",
+    "tools/fewshot.py --model=/tmp/bit_digits/model.keras": "test_readme_main_job_features.py",
+    "--weights=/tmp/bit_digits/model.keras --dataset=digits": "test_readme_main_job_features.py",
     "tools/pretrain.py --model=R14x1 --dataset=digits": "training/test_readme_pretraining.py",
     "--logdir=/tmp/bit_digits_teacher": "training/test_readme_distillation.py",
     "tools/distill.py --teacher=/tmp/bit_digits_teacher": "training/test_readme_distillation.py",
@@ -44,7 +44,7 @@ PYTHON_NOT_OFFLINE = {
 }
 PYTHON_RUN_ELSEWHERE = {
     "training.fit_recipe(": "training/test_readme_fit.py",
-    "/tmp/bit_digits_embeddings.npz": "test_readme_main_job.py",
+    "/tmp/bit_digits_embeddings.npz": "test_readme_main_job_features.py",
 }
 
 

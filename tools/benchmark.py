@@ -67,7 +67,7 @@ _OUTPUT = flags.DEFINE_string("output", None, "Write the figures here as JSON.")
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bit_keras.tf_logs import quiet_tensorflow
+    from bit_keras._runtime.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
     from bit_keras.benchmark import compare
@@ -97,7 +97,7 @@ def main(argv: list[str]) -> None:
     print()
     print(compare.format_table(record))
     if _OUTPUT.value:
-        from bit_keras.atomic_write import save_atomically
+        from bit_keras._runtime.atomic_write import save_atomically
 
         def write(path: str) -> None:
             with open(path, "w") as f:

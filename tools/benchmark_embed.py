@@ -26,7 +26,7 @@ _JIT_COMPILE = flags.DEFINE_boolean("jit_compile", False, "XLA for both.")
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bit_keras.tf_logs import quiet_tensorflow
+    from bit_keras._runtime.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
     from bit_keras.benchmark.embed_speed import EmbedBenchmarkConfig, run

@@ -19,7 +19,7 @@ _WIDTH = flags.DEFINE_integer("width", 500, "Image width.", lower_bound=1)
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bit_keras.tf_logs import quiet_tensorflow
+    from bit_keras._runtime.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
     from bit_keras.benchmark.image_check import run

@@ -51,7 +51,7 @@ _TEACHER = flags.DEFINE_string(
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bit_keras.tf_logs import quiet_tensorflow
+    from bit_keras._runtime.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
     from bit_keras.benchmark.recipes import (

@@ -65,7 +65,7 @@ def main(argv: list[str]) -> None:
         check_source(_CHECKPOINT.value)
     except ValueError as e:
         sys.exit(f"convert_checkpoint: error: {e}")
-    from bit_keras.tf_logs import quiet_tensorflow
+    from bit_keras._runtime.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
     from bit_keras.pretrained import convert_checkpoint

@@ -53,11 +53,12 @@ def main(argv: list[str]) -> None:
             raise ValueError(f"No image file at {_IMAGE.value!r}.")
     except ValueError as e:
         sys.exit(f"predict: error: {e}")
-    from bit_keras.tf_logs import quiet_tensorflow
+    from bit_keras._runtime.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
     import bit_keras
-    from bit_keras import image_io, pretrained
+    from bit_keras import pretrained
+    from bit_keras.data import image_io
     from bit_keras.predictions import top_classes
 
     try:

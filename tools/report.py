@@ -18,7 +18,7 @@ def main(argv: list[str]) -> None:
     if len(argv) != 2:
         raise app.UsageError("Pass one run folder (a --logdir of bit-train or bit-pretrain).")
     logdir = argv[1]
-    from bit_keras.tf_logs import quiet_tensorflow
+    from bit_keras._runtime.tf_logs import quiet_tensorflow
 
     quiet_tensorflow()
     from bit_keras.training.report import write_report

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.op_profile import format_op_profile, op_profile
 from bit_keras.export import litert, tflite
 from bit_keras.export.sample_images import SampleImages

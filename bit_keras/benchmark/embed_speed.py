@@ -18,7 +18,7 @@ from collections.abc import Callable
 import keras
 import tensorflow as tf
 
-from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.compare import interleaved, random_images
 from bit_keras.benchmark.image_check import write_images
 from bit_keras.data.sources import load_source

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras import data
-from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.compare import interleaved, random_images
 from bit_keras.models.freezing import set_trainable
 from bit_keras.pretrained import create_model

@@ -4,8 +4,8 @@ strict loading of it, of timm's `model.safetensors` and of bit_keras' own files 
 
 It imports `bit_keras.layers` and `bit_keras.models` (the layers a key maps to), never the
 packages above it: which published file belongs to which name is `bit_keras.pretrained`'s.
-Importing it lets `BiTResNetV2(weights=...)` read `.npz`, `.keras` and `.weights.h5` files
-with BiT's transfer rule for the head (`weights_file.py`).
+`load_weights(model, path)` is the one loader of every file into a built BiT, with BiT's
+transfer rule for the head (`weights_file.py`).
 
 Its names load on first use (`lazy_names.py`), so that a program checks names and files
 before TensorFlow loads.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bit_keras.lazy_names import lazy_names
+from bit_keras._runtime.lazy_names import lazy_names
 
 __getattr__, __dir__ = lazy_names(
     globals(),

@@ -8,7 +8,7 @@ import zipfile
 
 import numpy as np
 
-from bit_keras.atomic_write import save_atomically
+from bit_keras._runtime.atomic_write import save_atomically
 
 
 class CheckpointError(ValueError):

@@ -20,7 +20,7 @@ import os
 import keras
 import numpy as np
 
-from bit_keras.atomic_write import save_directory_atomically
+from bit_keras._runtime.atomic_write import save_directory_atomically
 from bit_keras.checkpoint import layout
 from bit_keras.checkpoint.fetch import CheckpointDownloadError
 from bit_keras.checkpoint.formats import SUFFIXES
@@ -35,7 +35,7 @@ from bit_keras.checkpoint.hub import (
 )
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
-from bit_keras.models import BiTResNetV2, register_weights_format
+from bit_keras.models import BiTResNetV2
 
 # PyTorch's pickles, which are never read (code runs when they are unpickled).
 PICKLE_FILES = ("pytorch_model.bin", ".bin", ".pth", ".pt")
@@ -371,13 +371,3 @@ def _read_weights_h5(path: str, like: keras.Model) -> keras.Model:
             "Nothing was loaded."
         ) from e
     return twin
-
-
-def _load_any(model: keras.Model, path: str) -> None:
-    load_weights(model, path)
-
-
-# `BiTResNetV2(weights=...)`, `create_model` and the applications read all three formats,
-# with BiT's transfer rule for the head (Keras' own `.weights.h5` loader needs the same head).
-for _suffix in SUFFIXES:
-    register_weights_format(_suffix, _load_any)

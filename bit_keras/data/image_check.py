@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import tensorflow as tf
 
-from bit_keras.atomic_write import save_atomically
-from bit_keras.image_io import image_format, read_image
-from bit_keras.tf_logs import held_stderr, logs_wanted
+from bit_keras._runtime.atomic_write import save_atomically
+from bit_keras._runtime.tf_logs import held_stderr, logs_wanted
+from bit_keras.data.image_io import image_format, read_image
 
 # The verdicts of the decode check, in the run's logdir.
 VERDICTS_FILE = "image_check.json"

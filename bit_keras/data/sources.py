@@ -21,10 +21,10 @@ from bit_keras.data.image_check import (
     decode_failures,
     header_failures,
 )
+from bit_keras.data.image_io import IMAGE_EXTENSIONS, read_image
 from bit_keras.data.manifest import read_manifest
 from bit_keras.data.names import IMAGE_CHECKS, unknown_dataset_message
 from bit_keras.data.pipeline import Examples
-from bit_keras.image_io import IMAGE_EXTENSIONS, read_image
 
 # The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
 DIGITS_TEST_FRACTION = 0.2

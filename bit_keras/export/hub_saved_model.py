@@ -19,14 +19,14 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from bit_keras import image_io
-from bit_keras.atomic_write import save_atomically, save_directory_atomically
-from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras._runtime.atomic_write import save_atomically, save_directory_atomically
+from bit_keras._runtime.backend_check import require_tensorflow_backend
+from bit_keras.data import image_io
 from bit_keras.export import serving
 from bit_keras.export.errors import EXPORTERS, ExportCheckError
 from bit_keras.export.model_card import CardFacts, model_card
 from bit_keras.export.targets import bundle_paths
-from bit_keras.layers import standardization_cached
+from bit_keras.layers import is_standardization_cached
 from bit_keras.pretrained.model_source import ModelSource
 
 SERVING_DEFAULT = "serving_default"
@@ -69,7 +69,7 @@ def build_hub_module(
     Raises:
         ValueError: `source.model` is inside `bit_keras.layers.cached_standardization`.
     """
-    if standardization_cached(source.model):
+    if is_standardization_cached(source.model):
         raise ValueError(
             f"Export {source.model.name!r} outside cached_standardization(): traced inside it, "
             "the SavedModel would hold the kernels standardized on entry as constants, and "

@@ -6,7 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from bit_keras import data, image_io
+from bit_keras import data
+from bit_keras.data import image_io
 
 # Images are drawn from a shuffle buffer of this many (at least 4x the count asked for), so
 # class-sorted folders still give every class without reading the whole data set.

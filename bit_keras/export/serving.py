@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from bit_keras import image_io
+from bit_keras.data import image_io
 
 # The two shapes of TF Hub image models, and the name of the output of each.
 SIGNATURES = ("feature_vector", "classification")
@@ -59,7 +59,7 @@ def model_outputs(model: keras.Model, images: tf.Tensor, training: bool = False)
 def decode_images(image_bytes: tf.Tensor, resolution: int) -> tf.Tensor:
     """Decodes a batch of encoded JPEG/PNG/GIF/BMP images to float32 [0, 1], resized square.
 
-    The resize is `bit_keras.image_io`'s (bilinear, antialiased, the whole image: BiT
+    The resize is `bit_keras.data.image_io`'s (bilinear, antialiased, the whole image: BiT
     evaluates without a center crop), the same as `load_image` and `tools/predict.py`.
     """
 

@@ -18,8 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bit_keras.atomic_write import save_atomically
-from bit_keras.backend_check import require_tensorflow_backend
+from bit_keras._runtime.atomic_write import save_atomically
+from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras.export import litert, serving
 from bit_keras.export.errors import EXPORTERS, ExportCheckError
 from bit_keras.export.sample_images import SampleImages

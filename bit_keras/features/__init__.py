@@ -1,5 +1,5 @@
 """BiT as a feature extractor: embeddings (`bit-embed`), nearest images, and the few-shot
-linear evaluation on frozen features (`bit-fewshot`; `bit_keras.fewshot` holds the solver).
+linear evaluation on frozen features (`bit-fewshot`; `bit_keras.features.fewshot` holds the solver).
 
 The feature maps themselves are `bit_keras.feature_maps` (`models/pyramid.py`). A top layer
 beside `training` and `export`: it reads data through `bit_keras.data` and models through
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bit_keras.lazy_names import lazy_names
+from bit_keras._runtime.lazy_names import lazy_names
 
 __getattr__, __dir__ = lazy_names(
     globals(),

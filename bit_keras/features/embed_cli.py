@@ -105,9 +105,9 @@ def _check_query():
 def _query(spec, found):
     import tensorflow as tf
 
+    from bit_keras.data.image_io import read_image
     from bit_keras.features.embedding_run import Embedder
     from bit_keras.features.embeddings_file import nearest
-    from bit_keras.image_io import read_image
 
     info = found.info
     model = load_feature_model(spec, out=print_line).model

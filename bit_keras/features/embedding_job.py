@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 
-from bit_keras.atomic_write import save_atomically
+from bit_keras._runtime.atomic_write import save_atomically
 
 SPLITS = ("all", "train", "test")
 DTYPES = ("float32", "float16")

@@ -20,7 +20,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bit_keras.atomic_write import save_atomically
+from bit_keras._runtime.atomic_write import save_atomically
+from bit_keras._runtime.stop_requests import StopRequests
 from bit_keras.data.pipeline import inference_dataset
 from bit_keras.data.sources import DataSource
 from bit_keras.features.embedding_job import (
@@ -32,7 +33,6 @@ from bit_keras.features.embedding_job import (
 from bit_keras.features.embeddings_file import Embeddings, save_embeddings
 from bit_keras.features.pooled import PRE_LOGITS, embedding_model
 from bit_keras.layers.kernel_cache import cached_standardization
-from bit_keras.stop_requests import StopRequests
 
 
 class EmbeddingInterrupted(KeyboardInterrupt):

@@ -20,7 +20,7 @@ from bit_keras.features.cli import (
     print_line,
     register_key_flags,
 )
-from bit_keras.fewshot import FEWSHOT_L2_REG, FEWSHOT_SEEDS, FEWSHOT_SHOTS
+from bit_keras.features.fewshot import FEWSHOT_L2_REG, FEWSHOT_SEEDS, FEWSHOT_SHOTS
 
 _FLAGS = define_feature_flags(dataset_default="digits")
 _SHOTS = flags.DEFINE_list(
@@ -52,9 +52,9 @@ def _check():
 
 
 def _evaluate(spec, shots):
-    from bit_keras.atomic_write import save_atomically
+    from bit_keras._runtime.atomic_write import save_atomically
     from bit_keras.features.embedding_run import Embedder
-    from bit_keras.fewshot import fewshot_accuracy, fewshot_table
+    from bit_keras.features.fewshot import fewshot_accuracy, fewshot_table
 
     model = load_feature_model(spec, out=print_line).model
     source = load_feature_source(_FLAGS, out=print_line)

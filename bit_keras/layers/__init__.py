@@ -8,7 +8,7 @@ The bottom layer of the package: it imports Keras only, no other part of bit_ker
 from bit_keras.layers.group_norm import GroupNormalization
 from bit_keras.layers.kernel_cache import (
     cached_standardization,
-    standardization_cached,
+    is_standardization_cached,
     std_conv_layers,
 )
 from bit_keras.layers.preact_bottleneck import BIT_GN_EPSILON, BIT_GN_GROUPS, PreActBottleneck
@@ -22,6 +22,6 @@ __all__ = [
     "PreActBottleneck",
     "StdConv2D",
     "cached_standardization",
-    "standardization_cached",
+    "is_standardization_cached",
     "std_conv_layers",
 ]

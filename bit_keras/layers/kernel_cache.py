@@ -24,7 +24,7 @@ def std_conv_layers(layer: keras.layers.Layer) -> Iterator[StdConv2D]:
             yield from std_conv_layers(sublayer)
 
 
-def standardization_cached(model: keras.layers.Layer) -> bool:
+def is_standardization_cached(model: keras.layers.Layer) -> bool:
     """Whether a `StdConv2D` of `model` holds a kernel of `cached_standardization` now."""
     return any(conv._cached_kernel is not None for conv in std_conv_layers(model))
 

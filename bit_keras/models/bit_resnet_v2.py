@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import keras
 
@@ -29,33 +28,12 @@ POOL_PADDING = 1
 
 _POOLINGS = (None, "avg", "max")
 
-WeightsLoader = Callable[[keras.Model, str], None]
-# Loaders of weights files by suffix. Keras' own `.weights.h5` is built in; the official BiT
-# `.npz` format is registered by `bit_keras.checkpoint`, the package above this one, which
-# `import bit_keras` always imports.
-_WEIGHTS_LOADERS: dict[str, WeightsLoader] = {
-    ".weights.h5": lambda model, path: model.load_weights(path),
-}
-
-
-def register_weights_format(suffix: str, loader: WeightsLoader) -> None:
-    """Lets `BiTResNetV2(weights=...)` load files ending in `suffix` with `loader(model, path)`.
-
-    Args:
-        suffix: File-name ending, such as `.npz`.
-        loader: Called with the built model and the file's path; raises on a bad file.
-    """
-    if not suffix.startswith("."):
-        raise ValueError(f"`suffix` must start with '.'. Received: suffix={suffix!r}")
-    _WEIGHTS_LOADERS[suffix] = loader
-
 
 def BiTResNetV2(
     block_units: Sequence[int] = (3, 4, 6, 3),
     width_factor: int = 1,
     *,
     include_top: bool = True,
-    weights: str | os.PathLike | None = None,
     input_tensor=None,
     input_shape: Sequence[int | None] | None = None,
     pooling: str | None = None,
@@ -66,7 +44,7 @@ def BiTResNetV2(
     ws_epsilon: float = BIT_WS_EPSILON,
     name: str = "bit_resnet_v2",
 ) -> keras.Model:
-    """Builds a BiT ResNet-v2 of any depth and width, optionally loading weights from a file.
+    """Builds a BiT ResNet-v2 of any depth and width, with new weights.
 
     Big Transfer (BiT): https://arxiv.org/abs/1912.11370. A pre-activation ResNet-v2 with
     weight-standardized convolutions and GroupNorm. The published models are R50x1
@@ -78,21 +56,19 @@ def BiTResNetV2(
     top, global average pooling, the `head` (zero-initialised, as BiT does) and
     `predictions` (the classifier activation, always float32).
 
+    The architecture only: weights of any file are loaded by `bit_keras.create_model(...,
+    weights=PATH)`, `bit_keras.model_from_checkpoint(PATH)` or, into a model built here,
+    `bit_keras.checkpoint.load_weights(model, PATH)`.
+
     Args:
         block_units: Units in each block. The first block has stride 1, the others 2.
         width_factor: Width multiplier of every layer.
         include_top: Whether to add the pooled classification head.
-        weights: `None` (random initialisation), or the path of a weights file: a Keras
-            `.weights.h5` file, and once `bit_keras.checkpoint` is imported (`import
-            bit_keras` imports it) also an official-layout `.npz` or a `.keras` model of a BiT,
-            any of them with any head (a head of another size is replaced by a new
-            zero-initialised one).
         input_tensor: Optional Keras tensor to use as the model's input.
         input_shape: Shape without the batch axis. Defaults to `(None, None, 3)`: any size.
         pooling: Without the top: `None` (the 4D feature map), `"avg"` or `"max"` (2D
             pre-logits). Must be `None` with the top, which always averages.
-        classes: Number of classes of the head. With an `.npz` checkpoint whose head has
-            another size, the head is zero-initialised instead of loaded.
+        classes: Number of classes of the head.
         classifier_activation: Activation of the head; `None` returns logits.
         groups: GroupNorm groups (BiT: 32).
         norm_epsilon: GroupNorm epsilon (BiT: 1e-5).
@@ -131,14 +107,7 @@ def BiTResNetV2(
         )
     if include_top and (not isinstance(classes, int) or classes < 1):
         raise ValueError(f"`classes` must be a positive int. Received: classes={classes}")
-    if weights is not None and not os.path.isfile(weights):
-        raise ValueError(
-            "`weights` must be None or the path of a weights file (`.npz`, `.keras`, "
-            "`.weights.h5`). "
-            f"Received: weights={weights!r}, which is not a file."
-        )
-
-    img_input = _model_input(input_tensor, input_shape, needs_rgb=weights is not None)
+    img_input = _model_input(input_tensor, input_shape)
 
     x = keras.layers.ZeroPadding2D(ROOT_PADDING, name=layer_names.ROOT_PAD)(img_input)
     x = StdConv2D(
@@ -183,26 +152,10 @@ def BiTResNetV2(
     inputs = keras.utils.get_source_inputs(input_tensor) if input_tensor is not None else img_input
     model = keras.Model(inputs, x, name=name)
 
-    if weights is not None:
-        load_weights_file(model, weights)
     return model
 
 
-def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:
-    """Loads a weights file of any registered format (`.weights.h5`, `.npz`) into `model`."""
-    path = os.fspath(path)
-    suffix = next((s for s in _WEIGHTS_LOADERS if path.endswith(s)), None)
-    if suffix is None:
-        raise ValueError(
-            f"Weights files must end in one of {', '.join(sorted(_WEIGHTS_LOADERS))} "
-            "(`.npz`: an official-layout BiT checkpoint; `.keras`: a Keras model of a BiT; "
-            "`.weights.h5`: Keras weights). "
-            f"Received: weights={path!r}"
-        )
-    _WEIGHTS_LOADERS[suffix](model, path)
-
-
-def _model_input(input_tensor, input_shape, needs_rgb: bool):
+def _model_input(input_tensor, input_shape):
     if input_tensor is not None:
         if not keras.backend.is_keras_tensor(input_tensor):
             raise ValueError(
@@ -218,9 +171,8 @@ def _model_input(input_tensor, input_shape, needs_rgb: bool):
             "`input_shape` must be (height, width, channels) with positive or None sizes. "
             f"Received: input_shape={input_shape}"
         )
-    if input_shape[-1] is None or (needs_rgb and input_shape[-1] != 3):
+    if input_shape[-1] is None:
         raise ValueError(
-            "The input must have a known number of channels, and 3 (RGB) to load BiT weights. "
-            f"Received: input_shape={input_shape}"
+            f"The input must have a known number of channels. Received: input_shape={input_shape}"
         )
     return input_tensor if input_tensor is not None else keras.Input(shape=input_shape)

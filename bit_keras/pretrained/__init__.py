@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bit_keras.lazy_names import lazy_names
+from bit_keras._runtime.lazy_names import lazy_names
 
 __getattr__, __dir__ = lazy_names(
     globals(),
@@ -24,21 +24,21 @@ __getattr__, __dir__ = lazy_names(
         "applications": "bit_keras.pretrained.applications",
         "check_model_spec": "bit_keras.pretrained.model_source",
         "check_weights": "bit_keras.pretrained.catalog",
-        "checkpoint_path": "bit_keras.pretrained.registry",
+        "checkpoint_path": "bit_keras.pretrained.builder",
         "convert_checkpoint": "bit_keras.pretrained.convert",
-        "create_model": "bit_keras.pretrained.registry",
-        "default_resolution": "bit_keras.pretrained.registry",
-        "fetch": "bit_keras.pretrained.registry",
+        "create_model": "bit_keras.pretrained.builder",
+        "default_resolution": "bit_keras.pretrained.builder",
+        "fetch": "bit_keras.pretrained.builder",
         "find_model_for_file": "bit_keras.pretrained.catalog",
         "find_model_for_hub": "bit_keras.pretrained.catalog",
         "get_model_info": "bit_keras.pretrained.catalog",
-        "known_resolution": "bit_keras.pretrained.registry",
+        "known_resolution": "bit_keras.pretrained.builder",
         "list_models": "bit_keras.pretrained.catalog",
         "load_model_source": "bit_keras.pretrained.model_source",
         "model_from_checkpoint": "bit_keras.pretrained.from_checkpoint",
         "model_table": "bit_keras.pretrained.catalog",
         "resolve_model": "bit_keras.pretrained.catalog",
-        "weights_path": "bit_keras.pretrained.registry",
+        "weights_path": "bit_keras.pretrained.builder",
     },
 )
 
@@ -70,6 +70,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from bit_keras.pretrained import applications
+    from bit_keras.pretrained.builder import (
+        checkpoint_path,
+        create_model,
+        default_resolution,
+        fetch,
+        known_resolution,
+        weights_path,
+    )
     from bit_keras.pretrained.catalog import (
         PRETRAINED,
         PretrainedModel,
@@ -88,12 +96,4 @@ if TYPE_CHECKING:
         ModelSpec,
         check_model_spec,
         load_model_source,
-    )
-    from bit_keras.pretrained.registry import (
-        checkpoint_path,
-        create_model,
-        default_resolution,
-        fetch,
-        known_resolution,
-        weights_path,
     )

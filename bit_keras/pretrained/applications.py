@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import keras
 
+from bit_keras.pretrained.builder import create_model
 from bit_keras.pretrained.catalog import PRETRAINED
-from bit_keras.pretrained.registry import create_model
 
 _DOC = """Instantiates {name}: {description}.
 

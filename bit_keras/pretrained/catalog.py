@@ -6,7 +6,7 @@ the URL of its official `.npz` file, timm's mirror of it on the Hugging Face Hub
 is one, its head size, the resolution it was trained and evaluated at, and its parameter
 count. This module loads neither Keras nor TensorFlow: `tools/list_models.py` and the
 programs' checks of `--model` and `--weights` use it before TensorFlow loads.
-`registry.py` builds and downloads.
+`builder.py` builds models and downloads their weights.
 """
 
 from __future__ import annotations

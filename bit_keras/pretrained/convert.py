@@ -6,7 +6,7 @@ import os
 
 import keras
 
-from bit_keras.atomic_write import save_atomically
+from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras.checkpoint import (
     load_keras_model,
     official_arrays,
@@ -14,8 +14,8 @@ from bit_keras.checkpoint import (
     save_official_weights,
     save_timm_weights,
 )
+from bit_keras.pretrained.builder import checkpoint_path, create_model
 from bit_keras.pretrained.from_checkpoint import model_from_arrays, model_from_checkpoint
-from bit_keras.pretrained.registry import checkpoint_path, create_model
 
 _SUFFIXES = (".keras", ".weights.h5", ".npz")
 

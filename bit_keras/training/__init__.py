@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bit_keras.lazy_names import lazy_names
+from bit_keras._runtime.lazy_names import lazy_names
 
 __getattr__, __dir__ = lazy_names(
     globals(),
     {
         "DistillConfig": "bit_keras.training.distillation",
         "Evaluation": "bit_keras.training.evaluation",
-        "FitRecipe": "bit_keras.training.fit",
+        "FitSettings": "bit_keras.training.fit",
         "Measured": "bit_keras.training.evaluation",
         "Parts": "bit_keras.training.recipe",
         "PretrainConfig": "bit_keras.training.pretraining",
@@ -46,7 +46,7 @@ __getattr__, __dir__ = lazy_names(
 __all__ = [
     "DistillConfig",
     "Evaluation",
-    "FitRecipe",
+    "FitSettings",
     "Measured",
     "Parts",
     "PretrainConfig",
@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from bit_keras.training.distillation import DistillConfig, distill
     from bit_keras.training.evaluation import Evaluation, Measured, classification
     from bit_keras.training.finetuning import ResolvedConfig, TrainConfig, resolve, train
-    from bit_keras.training.fit import FitRecipe, fit_recipe
+    from bit_keras.training.fit import FitSettings, fit_recipe
     from bit_keras.training.loop import run_recipe
     from bit_keras.training.pretraining import PretrainConfig, pretrain
     from bit_keras.training.recipe import Parts, Recipe

@@ -1,4 +1,4 @@
-"""BiT-HyperRule for Keras' own `compile` and `fit`: `fit_recipe(...)` gives a `FitRecipe`.
+"""BiT-HyperRule for Keras' own `compile` and `fit`: `fit_recipe(...)` gives a `FitSettings`.
 
 The same rule as `bit-train` (one `hyperrule.settings` serves both): SGD with momentum 0.9
 on BiT's schedule, the resolution rule and MixUp, here as the pieces `compile` and `fit`
@@ -19,7 +19,7 @@ from bit_keras.training.lr_schedule import BiTLearningRate
 
 
 @dataclasses.dataclass(frozen=True)
-class FitRecipe(hyperrule.Settings):
+class FitSettings(hyperrule.Settings):
     """BiT-HyperRule's settings (`hyperrule.Settings`) with what `compile` and `fit` need.
 
     Example:
@@ -119,7 +119,7 @@ def fit_recipe(
     crop: int | None = None,
     mixup_alpha: float | None = None,
     trainable: str = "all",
-) -> FitRecipe:
+) -> FitSettings:
     """BiT-HyperRule for fine-tuning with Keras' `compile` and `fit`.
 
     Args:
@@ -132,10 +132,10 @@ def fit_recipe(
         crop: Training crop and evaluation size; None: the rule's (128 or 480).
         mixup_alpha: MixUp's alpha; None: the rule's (0.1 from 20,000 examples up).
         trainable: What trains: `all` (BiT's), `head` (a linear probe) or `block1`..`block4`
-            (that block, those after it and the head); `FitRecipe.set_trainable` applies it.
+            (that block, those after it and the head); `FitSettings.set_trainable` applies it.
 
     Returns:
-        A `FitRecipe`.
+        A `FitSettings`.
     """
     check_trainable(trainable)
     rule = hyperrule.settings(
@@ -149,4 +149,4 @@ def fit_recipe(
         mixup_alpha=mixup_alpha,
     )
     settings = {f.name: getattr(rule, f.name) for f in dataclasses.fields(rule)}
-    return FitRecipe(**settings, trainable=trainable)
+    return FitSettings(**settings, trainable=trainable)

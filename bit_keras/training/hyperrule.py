@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bit_keras.lazy_names import lazy_names
+from bit_keras._runtime.lazy_names import lazy_names
 
 # Images with an area below 96x96 are resized to 160 and cropped to 128; larger ones are
 # resized to 512 and cropped to 480.

@@ -23,9 +23,9 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras import data
-from bit_keras.atomic_write import save_atomically
-from bit_keras.backend_check import require_tensorflow_backend
-from bit_keras.stop_requests import StopRequests
+from bit_keras._runtime.atomic_write import save_atomically
+from bit_keras._runtime.backend_check import require_tensorflow_backend
+from bit_keras._runtime.stop_requests import StopRequests
 from bit_keras.training import report
 from bit_keras.training.checkpoints import Checkpoints
 from bit_keras.training.config import RunConfig

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from absl import app, flags
 
+from bit_keras._runtime.tf_logs import quiet_tensorflow
 from bit_keras.data.names import check_dataset_name
-from bit_keras.tf_logs import quiet_tensorflow
 from bit_keras.training.config import (
     IMAGE_CHECKS,
     MIXED_PRECISION,

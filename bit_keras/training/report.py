@@ -27,7 +27,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from bit_keras.atomic_write import save_atomically, save_directory_atomically
+from bit_keras._runtime.atomic_write import save_atomically, save_directory_atomically
 from bit_keras.training.logdir import CONFIG_FILE, PREDICTIONS_FILE, REPORT_DIR, REPORT_FILE
 
 # A matrix of more classes is unreadable as a picture: the most-confused pairs instead.

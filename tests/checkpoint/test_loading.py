@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras.checkpoint import CheckpointError, layout, load_official_weights
+from bit_keras.checkpoint import CheckpointError, layout, load_official_weights, load_weights
 from bit_keras.models import BiTResNetV2
 from bit_test_utils import FIXTURE_BLOCK_UNITS, FIXTURE_CLASSES, PARITY_ATOL
 
@@ -29,11 +29,20 @@ def test_prelogits_match_official(official_ckpt, reference_io, key):
     )
 
 
-def test_builder_loads_npz_path(official_ckpt, reference_io):
-    model = BiTResNetV2(FIXTURE_BLOCK_UNITS, 1, classes=FIXTURE_CLASSES, weights=official_ckpt)
+def test_load_weights_reads_an_npz_into_a_built_model(official_ckpt, reference_io):
+    model = BiTResNetV2(FIXTURE_BLOCK_UNITS, 1, classes=FIXTURE_CLASSES)
+    loaded = load_weights(model, official_ckpt)
+    assert loaded.head_loaded
     np.testing.assert_allclose(
         model.predict(reference_io["x64"], verbose=0), reference_io["x64_logits"], atol=PARITY_ATOL
     )
+
+
+def test_load_weights_names_a_file_it_cannot_read(tmp_path):
+    path = tmp_path / "weights.txt"
+    path.write_bytes(b"x")
+    with pytest.raises(ValueError, match=r"\.npz"):
+        load_weights(BiTResNetV2(FIXTURE_BLOCK_UNITS, 1, classes=FIXTURE_CLASSES), path)
 
 
 def test_other_class_count_gets_zero_head(official_ckpt, reference_io, caplog):
@@ -121,7 +130,7 @@ def test_strict_errors_name_key_expected_and_found(official_arrays, tmp_path, ch
         np.testing.assert_array_equal(variable.numpy(), value)
     # Built from the file, no model is handed back at all.
     with pytest.raises(CheckpointError):
-        BiTResNetV2(FIXTURE_BLOCK_UNITS, 1, classes=FIXTURE_CLASSES, weights=path)
+        bit_keras.model_from_checkpoint(path)
 
 
 def test_all_problems_are_listed(official_arrays, tmp_path):

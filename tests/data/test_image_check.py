@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from bit_keras import data
 from bit_keras.data import image_check
+from bit_keras.data.image_io import read_image
 from bit_keras.data.pipeline import Examples
-from bit_keras.image_io import read_image
 from bit_keras.training.config import IMAGE_CHECKS
 
 

@@ -10,7 +10,7 @@ import tensorflow as tf
 from bit_keras.export import ExportCheckError, export_hub_saved_model
 from bit_keras.export import hub_saved_model as hub_export
 from bit_keras.export.serving import model_outputs, output_model
-from bit_keras.layers import cached_standardization, standardization_cached
+from bit_keras.layers import cached_standardization, is_standardization_cached
 
 hub = pytest.importorskip("tensorflow_hub")  # the `hub` extra, which the test command installs
 tf_keras = pytest.importorskip("tf_keras")
@@ -94,7 +94,7 @@ def test_keras3_tfsm_layer_loads_it(exports, tiny_source, images):
 
 
 def test_bytes_signature_classifies_a_png_as_the_float_path(exports, tiny_source, tmp_path):
-    from bit_keras import image_io
+    from bit_keras.data import image_io
 
     picture = (np.random.default_rng(1).uniform(0, 255, (48, 40, 3))).astype(np.uint8)
     png = tf.io.encode_png(picture).numpy()
@@ -189,8 +189,8 @@ def test_an_interrupted_or_failed_export_leaves_nothing(tiny_source, tmp_path, m
 
 def test_refuses_to_export_inside_cached_standardization(tiny_source, tmp_path):
     with cached_standardization(tiny_source.model):
-        assert standardization_cached(tiny_source.model)
+        assert is_standardization_cached(tiny_source.model)
         with pytest.raises(ValueError, match="'tiny_bit' outside cached_standardization"):
             export_hub_saved_model(tiny_source, str(tmp_path / "model"), log=lambda _: None)
-    assert not standardization_cached(tiny_source.model)
+    assert not is_standardization_cached(tiny_source.model)
     assert os.listdir(tmp_path) == []

@@ -10,7 +10,7 @@ import pytest
 
 import bit_keras
 from bit_keras.checkpoint import CheckpointDownloadError
-from bit_keras.pretrained import catalog, registry
+from bit_keras.pretrained import builder, catalog
 from bit_test_utils import PARITY_ATOL, TIMM_IO, lay_out_hub_cache, timm_fixture_files
 
 ARCHS = ("50x1", "50x3", "101x1", "101x3", "152x2", "152x4")
@@ -46,7 +46,7 @@ def mirrored_entry(tmp_path, monkeypatch, offline_hub):
     """A registry entry whose bucket cannot be reached and whose Hub mirror is the timm
     fixture, in the offline cache."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.delenv(registry.WEIGHTS_SOURCE_ENV, raising=False)
+    monkeypatch.delenv(builder.WEIGHTS_SOURCE_ENV, raising=False)
     snapshot = lay_out_hub_cache(offline_hub, MIRROR, timm_fixture_files())
     info = dataclasses.replace(
         bit_keras.get_model_info("BiT-M-R50x1"),
@@ -59,10 +59,10 @@ def mirrored_entry(tmp_path, monkeypatch, offline_hub):
 
 def test_a_failed_bucket_falls_back_to_the_hub_and_says_so(mirrored_entry, caplog):
     info, snapshot = mirrored_entry
-    with caplog.at_level(logging.WARNING, logger=registry.__name__):
+    with caplog.at_level(logging.WARNING, logger=builder.__name__):
         path = bit_keras.pretrained.checkpoint_path(info.name)
     assert path == str(snapshot / "model.safetensors")
-    (record,) = [r for r in caplog.records if r.name == registry.__name__]
+    (record,) = [r for r in caplog.records if r.name == builder.__name__]
     assert record.levelno == logging.WARNING
     message = record.getMessage()
     assert "the official bucket failed" in message and "127.0.0.1:9" in message
@@ -78,31 +78,31 @@ def test_a_failed_bucket_falls_back_to_the_hub_and_says_so(mirrored_entry, caplo
 def test_choosing_one_source(mirrored_entry, monkeypatch):
     info, snapshot = mirrored_entry
     with pytest.raises(CheckpointDownloadError, match=r"127\.0\.0\.1:9"):
-        registry.fetch(info, source="bucket")
-    monkeypatch.setenv(registry.WEIGHTS_SOURCE_ENV, "bucket")
+        builder.fetch(info, source="bucket")
+    monkeypatch.setenv(builder.WEIGHTS_SOURCE_ENV, "bucket")
     with pytest.raises(CheckpointDownloadError, match=r"127\.0\.0\.1:9"):
         bit_keras.pretrained.checkpoint_path(info.name)
 
     def no_bucket(*args, **kwargs):
         raise AssertionError("the bucket was tried")
 
-    monkeypatch.setattr(registry, "fetch_checkpoint", no_bucket)
-    monkeypatch.setenv(registry.WEIGHTS_SOURCE_ENV, "hub")
-    assert registry.fetch(info) == str(snapshot / "model.safetensors")
+    monkeypatch.setattr(builder, "fetch_checkpoint", no_bucket)
+    monkeypatch.setenv(builder.WEIGHTS_SOURCE_ENV, "hub")
+    assert builder.fetch(info) == str(snapshot / "model.safetensors")
     with pytest.raises(ValueError, match="BIT_KERAS_WEIGHTS_SOURCE"):
-        registry.fetch(info, source="mirror")
+        builder.fetch(info, source="mirror")
     with pytest.raises(ValueError, match="BiT-S-R50x1 has no Hugging Face Hub mirror"):
-        registry.fetch(bit_keras.get_model_info("BiT-S-R50x1"))
+        builder.fetch(bit_keras.get_model_info("BiT-S-R50x1"))
 
 
 def test_when_both_sources_fail_each_reason_is_given(tmp_path, monkeypatch, offline_hub):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.delenv(registry.WEIGHTS_SOURCE_ENV, raising=False)
+    monkeypatch.delenv(builder.WEIGHTS_SOURCE_ENV, raising=False)
     info = dataclasses.replace(
         bit_keras.get_model_info("BiT-M-R50x1"), origin=f"{UNREACHABLE}BiT-M-R50x1.npz"
     )
     with pytest.raises(CheckpointDownloadError) as error:
-        registry.fetch(info)
+        builder.fetch(info)
     message = str(error.value)
     assert message.startswith("BiT-M-R50x1: neither source gave the weights.")
     assert "127.0.0.1:9" in message  # the bucket's reason, with where to put the file
@@ -113,4 +113,4 @@ def test_when_both_sources_fail_each_reason_is_given(tmp_path, monkeypatch, offl
         bit_keras.get_model_info("BiT-S-R50x1"), origin=f"{UNREACHABLE}BiT-S-R50x1.npz"
     )
     with pytest.raises(CheckpointDownloadError, match=r"^Could not download"):
-        registry.fetch(bits)
+        builder.fetch(bits)

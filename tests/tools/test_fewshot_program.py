@@ -6,7 +6,7 @@ import numpy as np
 
 from bit_keras import data, pretrained
 from bit_keras.features import Embedder
-from bit_keras.fewshot import fewshot_accuracy
+from bit_keras.features.fewshot import fewshot_accuracy
 from bit_test_utils import OFFICIAL_CKPT, run_python
 
 

@@ -69,7 +69,7 @@ def test_predict_prints_top_classes(official_ckpt, tmp_path):
     assert scores == sorted(scores, reverse=True)
     # The printed scores are the model's logits for that image.
     import bit_keras
-    from bit_keras import image_io
+    from bit_keras.data import image_io
 
     model = bit_keras.model_from_checkpoint(official_ckpt)
     logits = model.predict(

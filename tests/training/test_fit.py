@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from bit_keras import data
-from bit_keras.training import FitRecipe, TrainConfig, fit_recipe, hyperrule, resolve
+from bit_keras.training import FitSettings, TrainConfig, fit_recipe, hyperrule, resolve
 from bit_keras.training.lr_schedule import BiTLearningRate
 
 RULE_CASES = [
@@ -80,7 +80,7 @@ def test_recipe_rejects_bad_settings():
 def test_datasets_are_fit_input():
     source = data.digits_source()
     recipe = fit_recipe(source.train_size, source.image_size, 16, steps=10, resize=20, crop=16)
-    assert isinstance(recipe, FitRecipe) and isinstance(recipe, hyperrule.Settings)
+    assert isinstance(recipe, FitSettings) and isinstance(recipe, hyperrule.Settings)
     images, labels = next(iter(recipe.train_dataset(source.train_examples(), 10)))
     assert images.shape == (16, 16, 16, 3) and labels.shape == (16, 10)
     assert float(tf.reduce_min(images)) >= -1.0 and float(tf.reduce_max(images)) <= 1.0

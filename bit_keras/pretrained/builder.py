@@ -19,7 +19,7 @@ import keras
 
 from bit_keras.checkpoint.fetch import CheckpointDownloadError, fetch_checkpoint
 from bit_keras.checkpoint.hub import is_hub_name
-from bit_keras.checkpoint.weights_file import local_weights_file, timm_input_size
+from bit_keras.checkpoint.weights_file import load_weights, local_weights_file, timm_input_size
 from bit_keras.models import BiTResNetV2
 from bit_keras.models.architectures import ARCHITECTURES
 from bit_keras.predictions import IMAGENET1K_CLASSES
@@ -215,11 +215,11 @@ def create_model(
     info = spec if isinstance(spec, PretrainedModel) else None
     arch = ARCHITECTURES[info.architecture] if info else spec
     default_classes = info.classes if info else IMAGENET1K_CLASSES
-    return BiTResNetV2(
+    path = None if weights is None else _weights_path(weights, info)
+    model = BiTResNetV2(
         arch.block_units,
         arch.width_factor,
         include_top=include_top,
-        weights=None if weights is None else _weights_path(weights, info),
         input_tensor=input_tensor,
         input_shape=input_shape,
         pooling=pooling,
@@ -227,6 +227,14 @@ def create_model(
         classifier_activation=classifier_activation,
         name=model_name or spec.keras_name,
     )
+    if path is not None:
+        if model.input_shape[-1] != 3:
+            raise ValueError(
+                "BiT weights take 3-channel (RGB) input. "
+                f"Received: input_shape={model.input_shape[1:]}"
+            )
+        load_weights(model, path)
+    return model
 
 
 def _create_from_hub(source: str, weights, *, name: str | None, **kwargs) -> keras.Model:

@@ -4,7 +4,7 @@ seeded draws, and its errors."""
 import numpy as np
 import pytest
 
-from bit_keras import fewshot
+from bit_keras.features import fewshot
 
 
 def _reference_accuracy(x, y, x_test, y_test, num_classes, l2_reg):

@@ -2,7 +2,7 @@
 
 import os
 
-from bit_keras import tf_logs
+from bit_keras._runtime import tf_logs
 from bit_test_utils import OFFICIAL_CKPT, TENSORFLOW_LOG_LINE, TF_LOGS_ENV, run_python
 
 

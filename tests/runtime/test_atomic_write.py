@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from bit_keras.atomic_write import save_atomically, save_directory_atomically
+from bit_keras._runtime.atomic_write import save_atomically, save_directory_atomically
 
 
 def test_writes_through_a_temporary_file_with_the_same_suffix(tmp_path):
