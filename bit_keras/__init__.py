@@ -38,21 +38,17 @@ __getattr__, __dir__ = lazy_names(
         "layers": "bit_keras.layers",
         "models": "bit_keras.models",
         "pretrained": "bit_keras.pretrained",
-        "BiTResNetV2": "bit_keras.models",
-        "CheckpointError": "bit_keras.checkpoint",
-        "PreActBottleneck": "bit_keras.layers",
-        "StdConv2D": "bit_keras.layers",
-        "cached_standardization": "bit_keras.layers",
-        "convert_checkpoint": "bit_keras.pretrained",
-        "create_model": "bit_keras.pretrained",
+        "BiTResNetV2": "bit_keras.models.bit_resnet_v2",
+        "CheckpointError": "bit_keras.checkpoint.npz_file",
+        "convert_checkpoint": "bit_keras.pretrained.convert",
+        "create_model": "bit_keras.pretrained.builder",
         "feature_maps": "bit_keras.models.pyramid",
         "set_trainable": "bit_keras.models.freezing",
         "decode_predictions": "bit_keras.predictions",
-        "get_model_info": "bit_keras.pretrained",
-        "list_models": "bit_keras.pretrained",
-        "load_official_weights": "bit_keras.checkpoint",
-        "model_from_checkpoint": "bit_keras.pretrained",
-        "model_table": "bit_keras.pretrained",
+        "get_model_info": "bit_keras.pretrained.catalog",
+        "list_models": "bit_keras.pretrained.catalog",
+        "model_from_checkpoint": "bit_keras.pretrained.from_checkpoint",
+        "model_table": "bit_keras.pretrained.catalog",
         "preprocess_input": "bit_keras.preprocessing",
     },
 )
@@ -60,10 +56,7 @@ __getattr__, __dir__ = lazy_names(
 __all__ = [
     "BiTResNetV2",
     "CheckpointError",
-    "PreActBottleneck",
-    "StdConv2D",
     "applications",
-    "cached_standardization",
     "checkpoint",
     "convert_checkpoint",
     "create_model",
@@ -72,7 +65,6 @@ __all__ = [
     "get_model_info",
     "layers",
     "list_models",
-    "load_official_weights",
     "model_from_checkpoint",
     "model_table",
     "models",
@@ -84,18 +76,13 @@ __all__ = [
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from bit_keras import applications, checkpoint, layers, models, pretrained
-    from bit_keras.checkpoint import CheckpointError, load_official_weights
-    from bit_keras.layers import PreActBottleneck, StdConv2D
-    from bit_keras.models import BiTResNetV2
+    from bit_keras.checkpoint.npz_file import CheckpointError
+    from bit_keras.models.bit_resnet_v2 import BiTResNetV2
     from bit_keras.models.freezing import set_trainable
     from bit_keras.models.pyramid import feature_maps
     from bit_keras.predictions import decode_predictions
     from bit_keras.preprocessing import preprocess_input
-    from bit_keras.pretrained import (
-        convert_checkpoint,
-        create_model,
-        get_model_info,
-        list_models,
-        model_from_checkpoint,
-        model_table,
-    )
+    from bit_keras.pretrained.builder import create_model
+    from bit_keras.pretrained.catalog import get_model_info, list_models, model_table
+    from bit_keras.pretrained.convert import convert_checkpoint
+    from bit_keras.pretrained.from_checkpoint import model_from_checkpoint

@@ -87,7 +87,7 @@ def test_import_linter_catches_an_import_from_a_later_layer(tmp_path):
             """
 
             def _published_names():
-                from bit_keras.pretrained import list_models
+                from bit_keras.pretrained.catalog import list_models
 
                 return list_models()
             """

@@ -45,6 +45,36 @@ def public_api() -> list[str]:
     return sorted(lines)
 
 
+def _public_objects() -> dict[int, list[str]]:
+    objects = {}
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isclass(value) or inspect.isfunction(value):
+                objects.setdefault(id(value), []).append(f"{package}.{name}")
+    return objects
+
+
+def test_every_class_and_function_has_one_public_name():
+    twice = sorted(names for names in _public_objects().values() if len(names) > 1)
+    assert not twice, f"Public under several names: {twice}"
+
+
+def test_the_readme_api_section_lists_every_public_name():
+    readme = (SNAPSHOT.parents[1] / "README.md").read_text()
+    section = readme.split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+    missing = []
+    for line in public_api():
+        qualified = line.split(":")[0]
+        package, name = qualified.rsplit(".", 1)
+        if package == "bit_keras.applications":
+            continue  # the constructors, listed as a group
+        if f"`{name}`" not in section and f"`{qualified}`" not in section:
+            missing.append(qualified)
+    assert not missing, f"README's API section does not list {missing}"
+
+
 def test_the_public_api_is_the_snapshot():
     expected = SNAPSHOT.read_text().splitlines()
     actual = public_api()

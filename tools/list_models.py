@@ -1,23 +1,7 @@
-"""Lists the published BiT models: architecture, weights tag, head, resolution, parameters.
+"""`bit-list-models` from a clone of the repository: the examples and flags are in `--help`
+(bit_keras/programs/list_models.py)."""
 
-Example (offline: the registry is part of the package; loads no TensorFlow):
-    python tools/list_models.py --pattern='BiT-M-*-ILSVRC2012'
-"""
-
-from __future__ import annotations
-
-from absl import app, flags
-
-_PATTERN = flags.DEFINE_string("pattern", "*", "Shell-style filter on the names, e.g. 'BiT-S-*'.")
-
-
-def main(argv: list[str]) -> None:
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-    from bit_keras.pretrained.catalog import model_table
-
-    print(model_table(_PATTERN.value))
-
+from bit_keras.programs.list_models import main
 
 if __name__ == "__main__":
-    app.run(main)
+    main()

@@ -24,7 +24,9 @@ from bit_keras.export import litert, tflite
 from bit_keras.export.sample_images import SampleImages
 from bit_keras.layers import cached_standardization
 from bit_keras.models.folding import fold_weight_standardization
-from bit_keras.pretrained import PretrainedModel, create_model, resolve_model
+from bit_keras.pretrained import PretrainedModel
+from bit_keras.pretrained.builder import create_model
+from bit_keras.pretrained.catalog import resolve_model
 from bit_keras.training import hyperrule
 from bit_keras.training.train_step import make_replica_step
 

@@ -22,9 +22,9 @@ from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.compare import interleaved, random_images
 from bit_keras.benchmark.image_check import write_images
 from bit_keras.data.sources import load_source
-from bit_keras.features.embedding_run import Embedder
+from bit_keras.features.embedder import Embedder
 from bit_keras.layers.kernel_cache import cached_standardization
-from bit_keras.pretrained import create_model
+from bit_keras.pretrained.builder import create_model
 
 
 @dataclasses.dataclass(frozen=True)

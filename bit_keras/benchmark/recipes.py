@@ -23,7 +23,7 @@ from bit_keras import data
 from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras.benchmark.compare import interleaved, random_images
 from bit_keras.models.freezing import set_trainable
-from bit_keras.pretrained import create_model
+from bit_keras.pretrained.builder import create_model
 from bit_keras.training import function_matching, hyperrule, upstream
 from bit_keras.training.distillation import TeacherLoss, frozen_teacher, student_optimizer
 from bit_keras.training.shared import kernels

@@ -35,7 +35,7 @@ from bit_keras.checkpoint.hub import (
 )
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.npz_file import CheckpointError, read_npz, write_npz
-from bit_keras.models import BiTResNetV2
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 
 # PyTorch's pickles, which are never read (code runs when they are unpickled).
 PICKLE_FILES = ("pytorch_model.bin", ".bin", ".pth", ".pt")

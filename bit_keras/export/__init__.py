@@ -3,17 +3,17 @@
 - `export_hub_saved_model`: a Reusable SavedModel (`hub.KerasLayer(path, trainable=True)`
   fine-tunes it) with TF Serving signatures for float images and encoded bytes, written
   atomically, plus a publishing bundle (`.tar.gz` and a model card).
-- `export_tflite`: weight standardization folded (`fold_weight_standardization`), weights
-  frozen, converted (float32, float16, dynamic_int8, int8), run in LiteRT against the Keras
-  model, and written only if it agrees.
+- `export_tflite`: weight standardization folded
+  (`bit_keras.models.fold_weight_standardization`), weights frozen, converted (float32,
+  float16, dynamic_int8, int8), run in LiteRT against the Keras model, and written only if
+  it agrees.
 
 The top layer of the package, beside `training`: it may import every package below it
 (`pretrained`, `data`, ...) and none imports it. TensorFlow backend only.
 
 Example:
     from bit_keras import export
-    spec = export.check_model_spec("BiT-M-R50x1")
-    source = export.load_model_source(spec)
+    source = export.ModelSource.read("BiT-M-R50x1")  # or a .npz, a run's model.keras, hf-hub:
     export.export_hub_saved_model(source, "bit_m_r50x1", signature="feature_vector")
 """
 
@@ -31,15 +31,11 @@ __getattr__, __dir__ = lazy_names(
         "ExportCheckError": "bit_keras.export.errors",
         "HubExport": "bit_keras.export.hub_saved_model",
         "ModelSource": "bit_keras.pretrained.model_source",
-        "ModelSpec": "bit_keras.pretrained.model_source",
         "SampleImages": "bit_keras.export.sample_images",
         "TFLiteReport": "bit_keras.export.tflite",
-        "check_model_spec": "bit_keras.pretrained.model_source",
         "dataset_images": "bit_keras.export.sample_images",
         "export_hub_saved_model": "bit_keras.export.hub_saved_model",
         "export_tflite": "bit_keras.export.tflite",
-        "fold_weight_standardization": "bit_keras.models.folding",
-        "load_model_source": "bit_keras.pretrained.model_source",
         "synthetic_images": "bit_keras.export.sample_images",
     },
 )
@@ -48,15 +44,11 @@ __all__ = [
     "ExportCheckError",
     "HubExport",
     "ModelSource",
-    "ModelSpec",
     "SampleImages",
     "TFLiteReport",
-    "check_model_spec",
     "dataset_images",
     "export_hub_saved_model",
     "export_tflite",
-    "fold_weight_standardization",
-    "load_model_source",
     "synthetic_images",
 ]
 
@@ -66,10 +58,4 @@ if TYPE_CHECKING:
     from bit_keras.export.hub_saved_model import HubExport, export_hub_saved_model
     from bit_keras.export.sample_images import SampleImages, dataset_images, synthetic_images
     from bit_keras.export.tflite import TFLiteReport, export_tflite
-    from bit_keras.models.folding import fold_weight_standardization
-    from bit_keras.pretrained.model_source import (
-        ModelSource,
-        ModelSpec,
-        check_model_spec,
-        load_model_source,
-    )
+    from bit_keras.pretrained.model_source import ModelSource

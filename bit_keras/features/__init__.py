@@ -16,17 +16,17 @@ from bit_keras._runtime.lazy_names import lazy_names
 __getattr__, __dir__ = lazy_names(
     globals(),
     {
-        "EMBEDDING_FEATURES": "bit_keras.features.embedding_job",
-        "Embedder": "bit_keras.features.embedding_run",
-        "EmbeddingInterrupted": "bit_keras.features.embedding_run",
-        "EmbeddingJob": "bit_keras.features.embedding_job",
+        "EMBEDDING_FEATURES": "bit_keras.features.embedding_shards",
+        "Embedder": "bit_keras.features.embedder",
+        "EmbeddingInterrupted": "bit_keras.features.embedder",
+        "EmbeddingJob": "bit_keras.features.embedding_shards",
         "Embeddings": "bit_keras.features.embeddings_file",
-        "check_output": "bit_keras.features.embedding_job",
+        "Neighbour": "bit_keras.features.search",
         "embedding_model": "bit_keras.features.pooled",
-        "nearest": "bit_keras.features.embeddings_file",
+        "evaluate_fewshot": "bit_keras.features.fewshot_evaluation",
+        "nearest_images": "bit_keras.features.search",
         "read_embeddings": "bit_keras.features.embeddings_file",
-        "split_size": "bit_keras.features.embedding_run",
-        "write_embeddings": "bit_keras.features.embedding_run",
+        "write_embeddings": "bit_keras.features.embedder",
     },
 )
 
@@ -36,21 +36,22 @@ __all__ = [
     "EmbeddingInterrupted",
     "EmbeddingJob",
     "Embeddings",
-    "check_output",
+    "Neighbour",
     "embedding_model",
-    "nearest",
+    "evaluate_fewshot",
+    "nearest_images",
     "read_embeddings",
-    "split_size",
     "write_embeddings",
 ]
 
 if TYPE_CHECKING:
-    from bit_keras.features.embedding_job import EMBEDDING_FEATURES, EmbeddingJob, check_output
-    from bit_keras.features.embedding_run import (
+    from bit_keras.features.embedder import (
         Embedder,
         EmbeddingInterrupted,
-        split_size,
         write_embeddings,
     )
-    from bit_keras.features.embeddings_file import Embeddings, nearest, read_embeddings
+    from bit_keras.features.embedding_shards import EMBEDDING_FEATURES, EmbeddingJob
+    from bit_keras.features.embeddings_file import Embeddings, read_embeddings
+    from bit_keras.features.fewshot_evaluation import evaluate_fewshot
     from bit_keras.features.pooled import embedding_model
+    from bit_keras.features.search import Neighbour, nearest_images

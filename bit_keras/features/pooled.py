@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import keras
 
-from bit_keras.features.embedding_job import EMBEDDING_FEATURES, PRE_LOGITS
+from bit_keras.features.embedding_shards import EMBEDDING_FEATURES, PRE_LOGITS
 from bit_keras.models.pyramid import feature_maps
 
 

@@ -17,24 +17,18 @@ from bit_keras.models.architectures import ARCHITECTURES, Architecture, architec
 __getattr__, __dir__ = lazy_names(
     globals(),
     {
-        "BiTResNetV2": "bit_keras.models.bit_resnet_v2",
         "fold_weight_standardization": "bit_keras.models.folding",
-        "set_trainable": "bit_keras.models.freezing",
     },
 )
 
 __all__ = [
     "ARCHITECTURES",
     "Architecture",
-    "BiTResNetV2",
     "architecture",
     "fold_weight_standardization",
     "layer_names",
-    "set_trainable",
 ]
 
 
 if TYPE_CHECKING:
-    from bit_keras.models.bit_resnet_v2 import BiTResNetV2
     from bit_keras.models.folding import fold_weight_standardization
-    from bit_keras.models.freezing import set_trainable

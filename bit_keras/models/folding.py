@@ -35,7 +35,7 @@ def fold_weight_standardization(model: keras.Model) -> keras.Model:
     >>> import bit_keras
     >>> model = bit_keras.create_model("R14x1", weights=None, input_shape=(32, 32, 3))
     >>> folded = fold_weight_standardization(model)
-    >>> any(isinstance(layer, bit_keras.StdConv2D) for layer in folded.layers)
+    >>> any(isinstance(layer, bit_keras.layers.StdConv2D) for layer in folded.layers)
     False
     """
     if not isinstance(model, keras.Model) or not hasattr(model, "inputs") or not model.inputs:

@@ -20,8 +20,8 @@ import keras
 from bit_keras.checkpoint.fetch import CheckpointDownloadError, fetch_checkpoint
 from bit_keras.checkpoint.hub import is_hub_name
 from bit_keras.checkpoint.weights_file import load_weights, local_weights_file, timm_input_size
-from bit_keras.models import BiTResNetV2
 from bit_keras.models.architectures import ARCHITECTURES
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 from bit_keras.predictions import IMAGENET1K_CLASSES
 from bit_keras.pretrained.catalog import (
     DEFAULT_WEIGHTS,

@@ -8,12 +8,12 @@ import keras
 
 from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras.checkpoint import (
-    load_keras_model,
     official_arrays,
     read_official_arrays,
     save_official_weights,
     save_timm_weights,
 )
+from bit_keras.checkpoint.weights_file import load_keras_model
 from bit_keras.pretrained.builder import checkpoint_path, create_model
 from bit_keras.pretrained.from_checkpoint import model_from_arrays, model_from_checkpoint
 

@@ -11,7 +11,7 @@ from bit_keras.checkpoint.hub import SAFETENSORS_FILE, cached_repo_id, is_hub_na
 from bit_keras.checkpoint.layout import infer_architecture
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.weights_file import read_official_arrays
-from bit_keras.models import BiTResNetV2
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 
 
 def model_from_checkpoint(

@@ -16,9 +16,9 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from bit_keras import pretrained
 from bit_keras.checkpoint.hub import is_timm_source
 from bit_keras.predictions import class_ids, class_names
+from bit_keras.pretrained import catalog
 
 if TYPE_CHECKING:
     import keras
@@ -48,7 +48,7 @@ class ModelSpec:
     kind: str
     resolution: int
     resolution_from: str
-    info: pretrained.PretrainedModel | None = None
+    info: catalog.PretrainedModel | None = None
     run_config: dict | None = None
 
 
@@ -69,6 +69,19 @@ class ModelSource:
     class_names: tuple[str, ...]
     name: str
     description: str
+
+    @classmethod
+    def read(cls, source: str, resolution: int | None = None) -> ModelSource:
+        """The model `source` names, built: a published name, an official `.npz`, a `.keras`
+        file (a run's `model.keras`: its class names and crop from the run's config.json), or
+        timm's layout (`model.safetensors`, its folder, `hf-hub:ORG/NAME`). `resolution` as
+        the exporters' `--resolution` (default: the one the source is known to take).
+
+        Example:
+            >>> source = ModelSource.read("/tmp/bit_digits/model.keras")
+            >>> bit_keras.export.export_tflite(source, "digits.tflite", check_images=...)
+        """
+        return load_model_source(check_model_spec(source, resolution))
 
 
 def check_model_spec(
@@ -100,9 +113,9 @@ def check_model_spec(
         if not os.access(source, os.R_OK):
             raise ValueError(f"Model file {source!r} is not readable.")
     if is_timm_source(source):
-        info = pretrained.find_model_for_hub(source)
+        info = catalog.find_model_for_hub(source)
         known_from = "the registry" if info else "timm's config.json"
-        known = None if resolution is not None else pretrained.known_resolution(source)
+        known = None if resolution is not None else _known_resolution(source)
         return _spec(source, "timm", resolution, known, known_from, None, info, default)
     if source.endswith(".keras"):
         run_config = _read_run_config(source)
@@ -110,16 +123,19 @@ def check_model_spec(
         known_from = f"the run's {RUN_CONFIG_FILE}"
         return _spec(source, "keras", resolution, crop, known_from, run_config, None, default)
     if source.endswith(".npz"):
-        info = pretrained.find_model_for_file(source)
+        info = catalog.find_model_for_file(source)
         known = info.resolution if info else None
         return _spec(source, "npz", resolution, known, "the registry", None, info, default)
-    info = pretrained.get_model_info(source)  # ValueError with suggestions
+    info = catalog.get_model_info(source)  # ValueError with suggestions
     return _spec(source, "published", resolution, info.resolution, "the registry", None, info)
 
 
 def load_model_source(spec: ModelSpec) -> ModelSource:
     """Builds (and for published names downloads once) the model a `ModelSpec` names."""
     import keras
+
+    from bit_keras.pretrained.builder import checkpoint_path
+    from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
 
     if spec.kind == "keras":
         try:
@@ -133,8 +149,8 @@ def load_model_source(spec: ModelSpec) -> ModelSource:
         description = f"BiT ResNet-v2 {what}".strip() + f" ({os.path.basename(spec.source)})."
     else:
         timm = spec.kind == "timm"  # a folder or hf-hub: name, which names the model
-        path = spec.source if timm else pretrained.checkpoint_path(spec.source)
-        model = pretrained.model_from_checkpoint(path)
+        path = spec.source if timm else checkpoint_path(spec.source)
+        model = model_from_checkpoint(path)
         info = spec.info
         name = _snake(info.name if info else model.name)
         labels = None
@@ -186,3 +202,9 @@ def _class_names(classes: int, labels) -> tuple[str, ...]:
 
 def _snake(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name).strip("_").lower()
+
+
+def _known_resolution(source: str) -> int | None:
+    from bit_keras.pretrained.builder import known_resolution  # loads Keras
+
+    return known_resolution(source)

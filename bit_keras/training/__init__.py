@@ -36,7 +36,6 @@ __getattr__, __dir__ = lazy_names(
         "hyperrule": "bit_keras.training.hyperrule",
         "make_strategy": "bit_keras.training.strategy",
         "pretrain": "bit_keras.training.pretraining",
-        "resolve": "bit_keras.training.finetuning",
         "run_recipe": "bit_keras.training.loop",
         "train": "bit_keras.training.finetuning",
         "upstream": "bit_keras.training.upstream",
@@ -60,7 +59,6 @@ __all__ = [
     "hyperrule",
     "make_strategy",
     "pretrain",
-    "resolve",
     "run_recipe",
     "train",
     "upstream",
@@ -72,7 +70,7 @@ if TYPE_CHECKING:
     from bit_keras.training.config import RunConfig
     from bit_keras.training.distillation import DistillConfig, distill
     from bit_keras.training.evaluation import Evaluation, Measured, classification
-    from bit_keras.training.finetuning import ResolvedConfig, TrainConfig, resolve, train
+    from bit_keras.training.finetuning import ResolvedConfig, TrainConfig, train
     from bit_keras.training.fit import FitSettings, fit_recipe
     from bit_keras.training.loop import run_recipe
     from bit_keras.training.pretraining import PretrainConfig, pretrain

@@ -22,10 +22,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bit_keras import data
 from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras._runtime.stop_requests import StopRequests
+from bit_keras.data.image_check import undecodable_image
+from bit_keras.data.pipeline import eval_steps
 from bit_keras.training import report
 from bit_keras.training.checkpoints import Checkpoints
 from bit_keras.training.config import RunConfig
@@ -227,9 +228,7 @@ class _Run:
 
         dist = self.strategy.distribute_datasets_from_function(dataset_fn)
         pipelines = contexts[0].num_input_pipelines
-        steps = data.eval_steps(
-            size, batch, pipelines, self.strategy.num_replicas_in_sync // pipelines
-        )
+        steps = eval_steps(size, batch, pipelines, self.strategy.num_replicas_in_sync // pipelines)
         if collect not in self._eval_steps:
             self._eval_steps[collect] = self._make_eval_step(collect)
         eval_step = self._eval_steps[collect]
@@ -293,7 +292,7 @@ class _Run:
                 try:
                     loss = float(train_step(iterator))
                 except tf.errors.OpError as e:
-                    path = data.undecodable_image(e)
+                    path = undecodable_image(e)
                     if path is None:
                         raise
                     raise self._undecodable(path, step, start, checkpoints, loss, lr) from None

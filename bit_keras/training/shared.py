@@ -17,8 +17,9 @@ import tensorflow as tf
 from bit_keras import data
 from bit_keras.checkpoint import load_weights, save_official_weights
 from bit_keras.checkpoint.layout import official_variables
+from bit_keras.data.image_check import VERDICTS_FILE
 from bit_keras.models import layer_names
-from bit_keras.pretrained import create_model, weights_path
+from bit_keras.pretrained.builder import create_model, weights_path
 from bit_keras.training import upstream
 from bit_keras.training.config import RunConfig, weights_flag
 from bit_keras.training.lr_schedule import BiTLearningRate
@@ -84,9 +85,7 @@ def load_data(config: RunConfig, out, *, unlabelled: bool = False) -> data.DataS
         download=config.download,
         skip_bad_images=config.skip_bad_images,
         image_check=config.image_check,
-        verdicts_file=(
-            os.path.join(config.logdir, data.VERDICTS_FILE) if is_chief_process() else None
-        ),
+        verdicts_file=(os.path.join(config.logdir, VERDICTS_FILE) if is_chief_process() else None),
         out=out,
         unlabelled=unlabelled,
     )

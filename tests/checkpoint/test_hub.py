@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras.checkpoint import CheckpointDownloadError, CheckpointError
+from bit_keras import CheckpointError
+from bit_keras.checkpoint import CheckpointDownloadError
 from bit_keras.checkpoint.hub import HubName, download_from_hub, parse_hub_name
+from bit_keras.pretrained import catalog
 from bit_test_utils import PARITY_ATOL, TIMM_IO, lay_out_hub_cache, timm_fixture_files
 
 REPO_ID = "someone/bit-r14x1-head10"
@@ -141,6 +143,6 @@ def test_an_hf_hub_name_brings_its_own_weights():
     with pytest.raises(ValueError, match="brings its own weights"):
         bit_keras.create_model("hf-hub:timm/resnetv2_50x1_bit.goog_in21k", weights=None)
     with pytest.raises(ValueError, match="--model=R50x1 --weights=hf-hub:timm/"):
-        bit_keras.pretrained.check_weights("hf-hub:timm/resnetv2_50x1_bit.goog_in21k", None)
+        catalog.check_weights("hf-hub:timm/resnetv2_50x1_bit.goog_in21k", None)
     with pytest.raises(ValueError, match="does not name a Hugging Face Hub repository"):
-        bit_keras.pretrained.check_weights("R50x1", "hf-hub:nobody")
+        catalog.check_weights("R50x1", "hf-hub:nobody")

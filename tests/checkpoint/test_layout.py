@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras.checkpoint import CheckpointError, infer_architecture, layout
-from bit_keras.models import BiTResNetV2
+from bit_keras import CheckpointError
+from bit_keras.checkpoint import infer_architecture, layout
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 from bit_test_utils import FIXTURE_BLOCK_UNITS, FIXTURE_CLASSES
 
 

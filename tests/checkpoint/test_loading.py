@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras.checkpoint import CheckpointError, layout, load_official_weights, load_weights
-from bit_keras.models import BiTResNetV2
+from bit_keras import CheckpointError
+from bit_keras.checkpoint import layout, load_official_weights, load_weights, npz_file
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 from bit_test_utils import FIXTURE_BLOCK_UNITS, FIXTURE_CLASSES, PARITY_ATOL
 
 ROOT = layout.ROOT_KERNEL
@@ -194,7 +195,7 @@ def test_not_an_npz_file(tmp_path, content):
 def test_npy_file(tmp_path):
     np.save(tmp_path / "array.npy", np.zeros(3, "float32"))
     with pytest.raises(CheckpointError, match=r"single \.npy array"):
-        bit_keras.checkpoint.read_npz(tmp_path / "array.npy")
+        npz_file.read_npz(tmp_path / "array.npy")
 
 
 def test_missing_file(tmp_path):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras.checkpoint import CheckpointError, layout, read_npz
+from bit_keras import CheckpointError, read_npz
+from bit_keras.checkpoint import layout
 from bit_test_utils import FIXTURES, PARITY_ATOL, TIMM_FOLDER, TIMM_IO
 
 
@@ -168,7 +169,7 @@ def test_a_headless_model_and_the_published_names(official_ckpt, tmp_path):
     from safetensors.numpy import load_file
 
     from bit_keras.checkpoint import save_timm_weights
-    from bit_keras.pretrained import convert_checkpoint
+    from bit_keras.pretrained.convert import convert_checkpoint
 
     convert_checkpoint(official_ckpt, tmp_path / "timm", format="timm")
     arrays = layout.from_timm(load_file(tmp_path / "timm" / "model.safetensors"))

@@ -166,13 +166,13 @@ def test_stopping_names_the_file_in_the_error(tmp_path):
     examples = Examples.from_arrays(files, np.arange(7), decode=read_image, undecodable="stop")
     with pytest.raises(tf.errors.OpError) as error:
         _means(examples.ordered(5), 7)
-    assert data.undecodable_image(error.value) == files[3]
-    assert data.undecodable_image(ValueError("another error")) is None
+    assert image_check.undecodable_image(error.value) == files[3]
+    assert image_check.undecodable_image(ValueError("another error")) is None
 
 
 def test_a_path_with_quotes_survives_the_error(tmp_path):
     path = str(tmp_path / 'a "quoted", odd\\name.jpg')
-    assert data.undecodable_image(image_check.undecodable_error(path)) == path
+    assert image_check.undecodable_image(image_check.undecodable_error(path)) == path
 
 
 def test_undecodable_needs_files_by_index():

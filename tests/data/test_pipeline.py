@@ -3,6 +3,7 @@ import pytest
 import tensorflow as tf
 
 from bit_keras import data
+from bit_keras.data import pipeline as data_pipeline
 
 
 def _labels():
@@ -32,7 +33,7 @@ def test_few_shot_needs_enough_examples():
 
 def test_select_keeps_those_examples():
     ds = tf.data.Dataset.from_tensor_slices((np.arange(10) * 10, np.arange(10)))
-    kept = [int(y) for _, y in data.select(ds, np.array([1, 4, 9]), 10)]
+    kept = [int(y) for _, y in data_pipeline.select(ds, np.array([1, 4, 9]), 10)]
     assert kept == [1, 4, 9]
 
 
@@ -181,7 +182,7 @@ def test_eval_pads_with_masked_fillers(size, batch, pipelines):
                 _source(size), size=size, batch_size=batch, crop=8, input_context=context
             )
         )
-        assert len(batches) == data.eval_steps(size, batch, pipelines)
+        assert len(batches) == data_pipeline.eval_steps(size, batch, pipelines)
         for images, labels, mask in batches:
             assert images.shape == (batch, 8, 8, 3)
             labels_seen += labels.numpy()[mask.numpy() == 1].tolist()
@@ -191,7 +192,7 @@ def test_eval_pads_with_masked_fillers(size, batch, pipelines):
 def test_inception_boxes_cover_5_to_100_percent_at_the_aspect_range():
     areas, aspects = [], []
     for i in range(300):
-        begin, size = data.inception_box((120, 160, 3), tf.constant([7, i], tf.int64))
+        begin, size = data_pipeline.inception_box((120, 160, 3), tf.constant([7, i], tf.int64))
         (top, left, _), (height, width, depth) = begin.numpy(), size.numpy()
         assert depth == -1 and top + height <= 120 and left + width <= 160  # -1: all channels
         areas.append(height * width / (120 * 160))
@@ -200,8 +201,8 @@ def test_inception_boxes_cover_5_to_100_percent_at_the_aspect_range():
     assert areas.min() >= 0.05 - 0.01 and areas.max() <= 1.0
     assert areas.min() < 0.15 and areas.max() > 0.8  # the whole range is drawn
     assert aspects.min() >= 0.75 - 0.02 and aspects.max() <= 4 / 3 + 0.02
-    again = data.inception_box((120, 160, 3), tf.constant([7, 3], tf.int64))
-    first = data.inception_box((120, 160, 3), tf.constant([7, 3], tf.int64))
+    again = data_pipeline.inception_box((120, 160, 3), tf.constant([7, 3], tf.int64))
+    first = data_pipeline.inception_box((120, 160, 3), tf.constant([7, 3], tf.int64))
     np.testing.assert_array_equal(again[1], first[1])  # the seed fixes the box
 
 
@@ -236,8 +237,8 @@ def test_upstream_evaluation_resizes_the_shorter_side_and_centre_crops():
 
 
 def test_multi_label_targets_and_evaluation_fillers():
-    np.testing.assert_array_equal(data.targets(tf.constant(2, tf.int64), 4), [0, 0, 1, 0])
-    multi = data.targets(tf.constant([3, 0, -1], tf.int64), 4)
+    np.testing.assert_array_equal(data_pipeline.targets(tf.constant(2, tf.int64), 4), [0, 0, 1, 0])
+    multi = data_pipeline.targets(tf.constant([3, 0, -1], tf.int64), 4)
     np.testing.assert_array_equal(multi, [1, 0, 0, 1])
     labels = np.array([[0, 2], [1, -1], [2, -1]], np.int64)
     images = np.zeros((3, 8, 8, 3), np.uint8)

@@ -12,8 +12,9 @@ CLASSES = 5
 
 @pytest.fixture(scope="session")
 def tiny_source():
-    from bit_keras.export import ModelSource, ModelSpec
-    from bit_keras.models import BiTResNetV2
+    from bit_keras.export import ModelSource
+    from bit_keras.models.bit_resnet_v2 import BiTResNetV2
+    from bit_keras.pretrained.model_source import ModelSpec
 
     keras.utils.set_random_seed(0)
     model = BiTResNetV2((1, 1), 1, classes=CLASSES, name="tiny_bit")

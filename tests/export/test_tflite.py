@@ -205,7 +205,8 @@ def test_full_size_r50x1_float32_at_224(tmp_path):
     import keras
 
     import bit_keras
-    from bit_keras.export import ModelSource, ModelSpec
+    from bit_keras.export import ModelSource
+    from bit_keras.pretrained.model_source import ModelSpec
 
     keras.utils.set_random_seed(1)
     model = bit_keras.create_model("R50x1", weights=None)

@@ -15,13 +15,12 @@ from bit_keras.features import (
     Embedder,
     EmbeddingInterrupted,
     EmbeddingJob,
-    check_output,
     embedding_model,
-    nearest,
     read_embeddings,
     write_embeddings,
 )
-from bit_keras.features.embedding_job import parts_folder
+from bit_keras.features.embedding_shards import check_output, parts_folder
+from bit_keras.features.embeddings_file import nearest
 
 RESOLUTION = 16
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras.models import BiTResNetV2
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 from bit_test_utils import FIXTURE_BLOCK_UNITS, FIXTURE_CLASSES, PARITY_ATOL, ceil_div
 
 

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from bit_keras import StdConv2D
+from bit_keras.layers import StdConv2D
 from bit_keras.models import fold_weight_standardization
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 import bit_keras
-from bit_keras.models import set_trainable
+from bit_keras.models.freezing import set_trainable
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from bit_keras.checkpoint import load_weights
-from bit_keras.models import BiTResNetV2
-from bit_keras.pretrained import convert_checkpoint
+from bit_keras.models.bit_resnet_v2 import BiTResNetV2
+from bit_keras.pretrained.convert import convert_checkpoint
 from bit_test_utils import FIXTURE_BLOCK_UNITS, FIXTURE_CLASSES, PARITY_ATOL
 
 

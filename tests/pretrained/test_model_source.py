@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from bit_keras.pretrained import check_model_spec, load_model_source
+from bit_keras.pretrained.model_source import check_model_spec, load_model_source
 from bit_test_utils import PARITY_ATOL, TIMM_FOLDER, TIMM_IO, lay_out_hub_cache, timm_fixture_files
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras import applications
-from bit_keras.checkpoint import CheckpointError, layout
+from bit_keras import CheckpointError, applications
+from bit_keras.checkpoint import layout
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ def mirrored_entry(tmp_path, monkeypatch, offline_hub):
 def test_a_failed_bucket_falls_back_to_the_hub_and_says_so(mirrored_entry, caplog):
     info, snapshot = mirrored_entry
     with caplog.at_level(logging.WARNING, logger=builder.__name__):
-        path = bit_keras.pretrained.checkpoint_path(info.name)
+        path = builder.checkpoint_path(info.name)
     assert path == str(snapshot / "model.safetensors")
     (record,) = [r for r in caplog.records if r.name == builder.__name__]
     assert record.levelno == logging.WARNING
@@ -81,7 +81,7 @@ def test_choosing_one_source(mirrored_entry, monkeypatch):
         builder.fetch(info, source="bucket")
     monkeypatch.setenv(builder.WEIGHTS_SOURCE_ENV, "bucket")
     with pytest.raises(CheckpointDownloadError, match=r"127\.0\.0\.1:9"):
-        bit_keras.pretrained.checkpoint_path(info.name)
+        builder.checkpoint_path(info.name)
 
     def no_bucket(*args, **kwargs):
         raise AssertionError("the bucket was tried")

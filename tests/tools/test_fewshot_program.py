@@ -4,7 +4,8 @@ import json
 
 import numpy as np
 
-from bit_keras import data, pretrained
+import bit_keras
+from bit_keras import data
 from bit_keras.features import Embedder
 from bit_keras.features.fewshot import fewshot_accuracy
 from bit_test_utils import OFFICIAL_CKPT, run_python
@@ -31,7 +32,7 @@ def test_table_and_json_are_the_librarys_numbers(tmp_path):
     assert all(len(written[k]["seeds"]) == 2 for k in written)
     # The same numbers from the library, on features computed here.
     source = data.digits_source()
-    embedder = Embedder(pretrained.model_from_checkpoint(str(OFFICIAL_CKPT)))
+    embedder = Embedder(bit_keras.model_from_checkpoint(str(OFFICIAL_CKPT)))
     train = embedder.features_of(source, "train", resolution=16, batch_size=64)
     test = embedder.features_of(source, "test", resolution=16, batch_size=64)
     expected = fewshot_accuracy(*train, *test, shots=(1, 5), seeds=2)
@@ -55,7 +56,7 @@ def test_unlabelled_data_and_bad_shots_are_named(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "tools/fewshot.py: error: --shots must be at least 1. Received: ['0']"
+        "bit-fewshot: error: --shots must be at least 1. Received: ['0']"
     )
     result = run_python(
         ["tools/fewshot.py", f"--model={OFFICIAL_CKPT}", "--resolution=16", "--shots=200"]

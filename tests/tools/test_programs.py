@@ -44,7 +44,7 @@ def test_convert_then_use(official_ckpt, reference_io, tmp_path):
     )
     again = _run("convert_checkpoint.py", f"--checkpoint={official_ckpt}", f"--output={output}")
     assert again.returncode == 1
-    assert again.stderr.strip().splitlines()[-1].startswith("convert_checkpoint: error:")
+    assert again.stderr.strip().splitlines()[-1].startswith("bit-convert-checkpoint: error:")
     assert "exists" in again.stderr
 
 
@@ -162,7 +162,7 @@ def test_programs_take_hf_hub_names_offline_from_the_cache(tmp_path):
         )
     result = _run("predict.py", "--checkpoint=hf-hub:someone/missing", env=env)
     assert result.returncode == 1
-    (line,) = [x for x in result.stderr.splitlines() if x.startswith("predict: error:")]
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("bit-predict: error:")]
     assert "hf-hub:someone/missing is not in the Hugging Face cache" in line
     assert str(cache) in line and "HF_HUB_OFFLINE is set" in line
     assert "Traceback" not in result.stderr

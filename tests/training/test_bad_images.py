@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from bit_keras import data
 from bit_keras.data import pipeline
+from bit_keras.data.image_check import VERDICTS_FILE
 from bit_keras.training import train
 from bit_keras.training.interrupts import UndecodableImageError
 from bit_test_utils import REPO, run_python, tiny_train_config
@@ -96,7 +97,7 @@ def test_the_default_check_keeps_its_verdicts_in_the_logdir(tmp_path):
     train(_config(folder, logdir, skip_bad_images=True, steps=2), out=lines.append)
     assert any(line.startswith("Checking that 16 images decode") for line in lines)
     assert any(line.startswith("Left out 1 file(s)") and str(bad) in line for line in lines)
-    verdicts = json.loads((logdir / data.VERDICTS_FILE).read_text())["files"]
+    verdicts = json.loads((logdir / VERDICTS_FILE).read_text())["files"]
     assert verdicts[str(bad)][2] is False and len(verdicts) == 16
     lines.clear()
     train(_config(folder, logdir, skip_bad_images=True, steps=3), out=lines.append)

@@ -9,7 +9,8 @@ import pytest
 import tensorflow as tf
 
 from bit_keras import data
-from bit_keras.training import FitSettings, TrainConfig, fit_recipe, hyperrule, resolve
+from bit_keras.training import FitSettings, TrainConfig, fit_recipe, hyperrule
+from bit_keras.training.finetuning import resolve
 from bit_keras.training.lr_schedule import BiTLearningRate
 
 RULE_CASES = [

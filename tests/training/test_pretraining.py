@@ -9,8 +9,9 @@ import pytest
 import tensorflow as tf
 
 import bit_keras
-from bit_keras.checkpoint import layout, read_npz
+from bit_keras.checkpoint import layout
 from bit_keras.checkpoint.layout import HEAD_BIAS, HEAD_KERNEL
+from bit_keras.checkpoint.npz_file import read_npz
 from bit_keras.training import PretrainConfig, TrainConfig, finetuning, pretrain, pretraining
 
 

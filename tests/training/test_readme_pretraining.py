@@ -5,7 +5,8 @@ the body is loaded exactly is held by training/test_pretraining.py)."""
 import re
 import shlex
 
-from bit_keras.checkpoint import layout, read_npz
+from bit_keras.checkpoint import layout
+from bit_keras.checkpoint.npz_file import read_npz
 from bit_test_utils import REPO, readme_bash_lines, run_python
 
 README = (REPO / "README.md").read_text()

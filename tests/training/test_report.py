@@ -98,7 +98,7 @@ def test_tools_report_rebuilds_it(finished_run, tmp_path):
     ).read_text()
     result = run_python(["tools/report.py", str(tmp_path / "nothing")], cwd=REPO)
     assert result.returncode == 1
-    assert result.stderr.strip().startswith("report: error:")
+    assert result.stderr.strip().startswith("bit-report: error:")
     assert "holds no finished run" in result.stderr
 
 

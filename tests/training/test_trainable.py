@@ -11,7 +11,7 @@ from bit_test_utils import tiny_train_config
 
 
 def _loaded(official_ckpt):
-    return bit_keras.pretrained.model_from_checkpoint(str(official_ckpt))
+    return bit_keras.model_from_checkpoint(str(official_ckpt))
 
 
 def _changed(model, reference) -> dict[str, bool]:

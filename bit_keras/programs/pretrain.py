@@ -1,18 +1,28 @@
-"""The `bit-pretrain` program: absl flags in, one call to `bit_keras.training.pretrain`.
+r"""Pre-trains a BiT with BiT's upstream recipe.
 
-Run it as `bit-pretrain` (installed with the package) or `python tools/pretrain.py`; see the
-module docstring of tools/pretrain.py for examples. Every flag is a `PretrainConfig` field and
-takes its default from there (the paper's values, `upstream.py`).
+Example (the README's pre-training example: offline, a small BiT from scratch on the built-in
+digits; prints the test accuracy and where the model and its official-layout .npz went):
+    bit-pretrain --model=R14x1 --dataset=digits --logdir=/tmp/bit_digits_pretrain \
+        --batch_size=64 --base_lr=0.4 --steps=300 --crop=16 --norandom_flip --jit_compile
+
+Then fine-tune from it (bit-train's --weights takes the run's model.keras or model.npz):
+    bit-train --model=R14x1 --weights=/tmp/bit_digits_pretrain/model.keras ...
+
+BiT-S-R50x1 as the paper trains it, on ILSVRC-2012 (TFDS: prepare imagenet2012 first):
+    bit-pretrain --model=R50x1 --dataset=imagenet2012 --logdir=/tmp/bit_s_r50x1
+
+Restarting the same command resumes from the last checkpoint in --logdir. Flags: --helpfull.
 """
 
 from __future__ import annotations
 
+from bit_keras.programs.recipe_program import run_recipe
+from bit_keras.programs.shared_flags import define_config_flags
 from bit_keras.training import upstream
 from bit_keras.training.pretraining import PretrainConfig
-from bit_keras.training.program import define_flags, run_program
 
 # One flag per PretrainConfig field (tests/training/test_pretrain_cli.py holds it).
-_FLAGS = define_flags(
+_FLAGS = define_config_flags(
     PretrainConfig,
     {
         "model": "Architecture (R50x1, ..., R152x4; R14x1, R26x1 for small runs), or a "
@@ -42,6 +52,6 @@ def _pretrain():
     return pretrain
 
 
-def run() -> None:
-    """Entry point of the `bit-pretrain` console command (and of tools/pretrain.py)."""
-    run_program("bit-pretrain", PretrainConfig, _FLAGS, _pretrain)
+def main() -> None:
+    """The `bit-pretrain` command (and tools/pretrain.py)."""
+    run_recipe("bit-pretrain", __name__, PretrainConfig, _FLAGS, _pretrain)

@@ -26,9 +26,9 @@ def _run(*args, timeout=300):
 def test_every_field_is_a_flag_with_its_default():
     # In a process of its own: bit-train's flags of the same names live in this one.
     script = (
-        "import json; from absl import flags; from bit_keras.training import pretrain_cli; "
+        "import json; from absl import flags; from bit_keras.programs import pretrain; "
         "print(json.dumps({n: [h.name, flags.FLAGS[n].default] "
-        "for n, h in pretrain_cli._FLAGS.items()}))"
+        "for n, h in pretrain._FLAGS.items()}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120

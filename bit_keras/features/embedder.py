@@ -24,7 +24,7 @@ from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras._runtime.stop_requests import StopRequests
 from bit_keras.data.pipeline import inference_dataset
 from bit_keras.data.sources import DataSource
-from bit_keras.features.embedding_job import (
+from bit_keras.features.embedding_shards import (
     EmbeddingJob,
     job_record,
     prepare_parts,

@@ -1,17 +1,33 @@
-"""The `bit-distill` program: absl flags in, one call to `bit_keras.training.distill`.
+r"""Distills a teacher BiT into a student by function matching.
 
-Run it as `bit-distill` (installed with the package) or `python tools/distill.py`; see the
-module docstring of tools/distill.py for examples. Every flag is a `DistillConfig` field and
-takes its default from there (big_vision's, `function_matching.py`).
+The student learns the frozen teacher's function: both see the same Inception crop, flip and
+MixUp at every step, and the loss is the KL divergence between their softmaxes (Beyer et al.,
+"Knowledge distillation: A good teacher is patient and consistent", CVPR 2022; big_vision's
+defaults). No labels are needed (a folder of images without class sub-folders works); where
+there are labels, the student's and the teacher's test accuracy and their top-1 agreement are
+measured. Checkpoints, Ctrl-C/SIGTERM, exact resume, TensorBoard and the report as bit-train.
+
+Example (offline: an R26x1 teacher fine-tuned on digits, then an R14x1 student of it):
+    bit-train --model=R26x1 --weights=none --dataset=digits \
+        --logdir=/tmp/bit_digits_teacher --batch_size=64 --base_lr=0.24 --steps=300 \
+        --resize=16 --crop=16 --norandom_flip
+    bit-distill --teacher=/tmp/bit_digits_teacher/model.keras \
+        --model=R14x1 --dataset=digits --logdir=/tmp/bit_digits_student --batch_size=64 \
+        --steps=600 --norandom_flip
+
+A BiT-M-R152x2 fine-tuned on your data, into an R50x1, on your images (labels not needed):
+    bit-distill --teacher=/runs/r152x2/model.keras --model=R50x1 \
+        --dataset=folder:/data/unlabelled --logdir=/runs/r50x1_student --batch_size=512
 """
 
 from __future__ import annotations
 
+from bit_keras.programs.recipe_program import run_recipe
+from bit_keras.programs.shared_flags import define_config_flags
 from bit_keras.training.distillation import DistillConfig
-from bit_keras.training.program import define_flags, run_program
 
 # One flag per DistillConfig field (tests/training/test_distillation.py holds it).
-_FLAGS = define_flags(
+_FLAGS = define_config_flags(
     DistillConfig,
     {
         "model": "The student: an architecture (R50x1, ...; R14x1, R26x1 for small runs), or a "
@@ -43,6 +59,6 @@ def _distill():
     return distill
 
 
-def run() -> None:
-    """Entry point of the `bit-distill` console command (and of tools/distill.py)."""
-    run_program("bit-distill", DistillConfig, _FLAGS, _distill)
+def main() -> None:
+    """The `bit-distill` command (and tools/distill.py)."""
+    run_recipe("bit-distill", __name__, DistillConfig, _FLAGS, _distill)
