@@ -29,7 +29,7 @@ _DOC = """Instantiates {name}: {description}.
     Args:
         include_top: Whether to include the classification head.
         weights: {tag!r} (default) for the official checkpoint, downloaded once into the
-            Keras cache (see `bit_keras.pretrained.fetch`); `None` for random initialisation;
+            Keras cache (`bit_keras.pretrained.builder.fetch`); `None` for random initialisation;
             an `hf-hub:ORG/NAME` repository in timm's layout; or the path of a weights file of
             a BiT of this architecture: an official-layout `.npz`, timm's `model.safetensors`,
             a `.keras` model (a run's `model.keras`) or a `.weights.h5` file, with any head.

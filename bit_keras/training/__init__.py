@@ -6,7 +6,7 @@ pre-training with BiT's own recipe (`pretrain`) and distillation by function mat
 optimizer, loss, `Evaluation`), with a config that extends `RunConfig`; `run_recipe` runs it
 with checkpoints, interrupts, exact resume, every tf.distribute strategy and the report.
 
-A top layer of the package: it builds every model through `bit_keras.pretrained.create_model`
+A top layer of the package: it builds every model through `bit_keras.create_model`
 and reads data through `bit_keras.data`; nothing in bit_keras imports it. Its names load
 lazily, so that `bit-train` parses its flags before TensorFlow loads.
 """

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras import CheckpointError, read_npz
+from bit_keras import CheckpointError
 from bit_keras.checkpoint import layout
+from bit_keras.checkpoint.npz_file import read_npz
 from bit_test_utils import FIXTURES, PARITY_ATOL, TIMM_FOLDER, TIMM_IO
 
 

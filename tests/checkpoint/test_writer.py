@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import bit_keras
-from bit_keras import CheckpointError, read_npz, write_npz
+from bit_keras import CheckpointError
 from bit_keras.checkpoint import infer_architecture, layout, save_official_weights
+from bit_keras.checkpoint.npz_file import read_npz, write_npz
 from bit_keras.models import ARCHITECTURES
 from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 from bit_test_utils import FIXTURE_BLOCK_UNITS, PARITY_ATOL

@@ -37,9 +37,10 @@ def write_folder(root, classes=("cat", "dog"), per_class=6):
 def test_the_checks_are_the_flags_choices():
     # One home: the flags of bit-train, bit-embed and bit-fewshot take the data layer's.
     from bit_keras.data import names
-    from bit_keras.features import cli
+    from bit_keras.programs import shared_flags
 
-    assert names.IMAGE_CHECKS is IMAGE_CHECKS is cli.IMAGE_CHECKS == ("decode", "header")
+    assert names.IMAGE_CHECKS is IMAGE_CHECKS is shared_flags.CHOICES["image_check"]
+    assert IMAGE_CHECKS == ("decode", "header")
 
 
 def test_a_cut_short_jpeg_stops_loading_with_its_path(tmp_path):
