@@ -21,7 +21,6 @@ from bit_keras.checkpoint.fetch import CheckpointDownloadError, fetch_checkpoint
 from bit_keras.checkpoint.hub import is_hub_name
 from bit_keras.checkpoint.weights_file import load_weights, local_weights_file, timm_input_size
 from bit_keras.models.architectures import ARCHITECTURES
-from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 from bit_keras.predictions import IMAGENET1K_CLASSES
 from bit_keras.pretrained.catalog import (
     DEFAULT_WEIGHTS,
@@ -34,7 +33,7 @@ from bit_keras.pretrained.catalog import (
     find_model_for_file,
     find_model_for_hub,
 )
-from bit_keras.pretrained.from_checkpoint import model_from_checkpoint
+from bit_keras.pretrained.from_checkpoint import build_architecture, model_from_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -216,9 +215,8 @@ def create_model(
     arch = ARCHITECTURES[info.architecture] if info else spec
     default_classes = info.classes if info else IMAGENET1K_CLASSES
     path = None if weights is None else _weights_path(weights, info)
-    model = BiTResNetV2(
-        arch.block_units,
-        arch.width_factor,
+    model = build_architecture(
+        arch,
         include_top=include_top,
         input_tensor=input_tensor,
         input_shape=input_shape,

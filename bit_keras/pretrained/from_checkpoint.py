@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import keras
 
 from bit_keras.checkpoint.hub import SAFETENSORS_FILE, cached_repo_id, is_hub_name, parse_hub_name
-from bit_keras.checkpoint.layout import infer_architecture
+from bit_keras.checkpoint.layout import CheckpointArchitecture, infer_architecture
 from bit_keras.checkpoint.loading import load_official_arrays
 from bit_keras.checkpoint.weights_file import read_official_arrays
+from bit_keras.models.architectures import Architecture
 from bit_keras.models.bit_resnet_v2 import BiTResNetV2
 
 
@@ -108,16 +109,36 @@ def model_from_arrays(
             f"Checkpoint {path!r} has no head: pass `classes=` for a new head, or "
             "`include_top=False`."
         )
-    model = BiTResNetV2(
-        arch.block_units,
-        arch.width_factor,
+    model = build_architecture(
+        arch,
         include_top=include_top,
         input_tensor=input_tensor,
         input_shape=input_shape,
         pooling=pooling,
-        **({"classes": classes} if include_top else {}),
+        classes=classes,
         classifier_activation=classifier_activation,
         name=name,
     )
     load_official_arrays(model, arrays, strict=strict, source=path)
     return model
+
+
+def build_architecture(
+    arch: Architecture | CheckpointArchitecture,
+    *,
+    include_top: bool,
+    classes: int | None,
+    name: str,
+    **keras_arguments,
+) -> keras.Model:
+    """`BiTResNetV2` of `arch`'s depth and width with the `keras.applications` arguments
+    (`input_tensor`, `input_shape`, `pooling`, `classifier_activation`): what `create_model`
+    and `model_from_checkpoint` build before loading weights. `classes` goes to the head only."""
+    return BiTResNetV2(
+        arch.block_units,
+        arch.width_factor,
+        include_top=include_top,
+        **({"classes": classes} if include_top else {}),
+        name=name,
+        **keras_arguments,
+    )
