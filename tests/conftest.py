@@ -36,16 +36,34 @@ ALL_BACKENDS = (
 )
 
 
-# Whole training runs, the longest tests: collected first, so that `pytest -n 2` (the
-# README's test command) starts them at once instead of ending on one of them alone.
+# The files that take longest (a minute or more on 2 CPU cores), in the order the README's test
+# command starts them: `--dist loadfile` hands each worker whole files in collection order
+# (`--no-loadscope-reorder` in pyproject.toml; xdist would otherwise start the files with the
+# most tests first and end on these, one worker alone). The main job (tests/main_job.py) is
+# first; the files that wait for it come after another long one, so that no worker waits.
 LONGEST_FIRST = (
     "test_readme_main_job.py",
+    "training/test_distributed.py",
+    "test_readme_distillation.py",
+    "training/test_resume.py",
     "test_readme_main_job_exports.py",
     "test_readme_main_job_features.py",
-    "test_readme_distillation.py",
-    "test_readme_fit.py",
-    "test_resume.py",
+    "training/test_loop.py",
+    "training/test_distillation.py",
+    "training/test_readme_fit.py",
+    "test_readme_commands.py",
+    "benchmark/test_compare.py",
+    "training/test_readme_pretraining.py",
+    "training/test_pretraining.py",
 )
+
+
+assert all((TESTS / name).is_file() for name in LONGEST_FIRST), "a file of LONGEST_FIRST is gone"
+
+
+def _start_order(item) -> int:
+    name = item.path.relative_to(TESTS).as_posix()
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -60,7 +78,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.relative_to(TESTS).parts[0] in ALL_BACKENDS:
             item.add_marker(pytest.mark.all_backends)
-    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable
+    items.sort(key=_start_order)  # stable: the other files keep their order
 
 
 @pytest.fixture(scope="session")

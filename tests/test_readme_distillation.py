@@ -1,10 +1,12 @@
-"""The README's distillation example, run as written: an R26x1 teacher fine-tuned on digits, an
-R14x1 student of it that reads no label, then the student as an int8 TFLite file."""
+"""The README's distillation example, run as written: the main job's model (tests/main_job.py,
+once per session) as the teacher of an R14x1 student that reads no label, then the student as
+an int8 TFLite file."""
 
 import re
 import shlex
 
-from bit_test_utils import REPO, TENSORFLOW_LOG_LINE, readme_bash_lines, run_python
+from bit_test_utils import REPO, readme_bash_lines, run_python
+from main_job import tensorflow_lines
 
 README = (REPO / "README.md").read_text()
 
@@ -14,22 +16,18 @@ def _example() -> list[list[str]]:
     return [shlex.split(line) for line in readme_bash_lines(section) if line]
 
 
-def test_teacher_student_then_int8(tmp_path):
-    teacher, student, export = (
-        [a.replace("/tmp/", f"{tmp_path}/") for a in command] for command in _example()
-    )
-    assert [teacher[1], student[1], export[1]] == [
-        "tools/train.py",
-        "tools/distill.py",
-        "export/tflite.py",
-    ]
-    result = run_python(teacher[1:], timeout=1200)
-    assert result.returncode == 0, result.stderr[-3000:]
-    teacher_accuracy = float(re.search(r"Test accuracy (\d\.\d+)", result.stdout)[1])
+def test_student_of_the_main_job_then_int8(main_job, tmp_path):
+    student, export = ([a.replace("/tmp/", f"{tmp_path}/") for a in c] for c in _example())
+    assert [student[1], export[1]] == ["tools/distill.py", "export/tflite.py"]
+    teacher = main_job.logdir / "model.keras"
+    assert f"--teacher={tmp_path}/bit_digits/model.keras" in student
+    student = [a.replace(f"{tmp_path}/bit_digits/", f"{main_job.logdir}/") for a in student]
+    teacher_accuracy = float(re.search(r"Test accuracy (\d\.\d+)", main_job.stdout)[1])
 
-    result = run_python(student[1:], timeout=1800, as_user=True)
+    result = run_python(student[1:], timeout=1200, as_user=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert [line for line in result.stderr.splitlines() if TENSORFLOW_LOG_LINE.match(line)] == []
+    assert tensorflow_lines(result) == []
+    assert f"Teacher: {teacher} (keras)" in result.stdout
     match = re.search(
         r"Student's test accuracy (\d\.\d+) on 359 examples; teacher accuracy (\d\.\d+); "
         r"agreement (\d\.\d+)\.",
