@@ -39,24 +39,25 @@ ALL_BACKENDS = (
 # The files that take longest (a minute or more on 2 CPU cores), in the order the README's test
 # command starts them: `--dist loadfile` hands each worker whole files in collection order
 # (`--no-loadscope-reorder` in pyproject.toml; xdist would otherwise start the files with the
-# most tests first and end on these, one worker alone). The main job (tests/main_job.py) is
-# first; the files that wait for it come after another long one, so that no worker waits.
+# most tests first and end on these, one worker alone), two to each worker at the start:
+# the 1st and 3rd of a part to one worker, the 2nd and 4th to the other. The main job
+# (tests/main_job.py) is first; the files that wait for it come after it on the same worker
+# or after another long file, so that no worker waits.
 LONGEST_FIRST = (
     "test_readme_main_job.py",
     "training/test_distributed.py",
-    "test_readme_distillation.py",
-    "training/test_resume.py",
-    "test_readme_main_job_exports.py",
-    "test_readme_main_job_features.py",
-    "training/test_loop.py",
-    "training/test_distillation.py",
-    "training/test_readme_fit.py",
     "test_readme_commands.py",
+    "training/test_resume.py",
+    "test_readme_distillation.py",
+    "training/test_loop.py",
     "benchmark/test_compare.py",
+    "training/test_distillation.py",
+    "test_readme_main_job_exports.py",
+    "training/test_readme_fit.py",
+    "test_readme_main_job_features.py",
     "training/test_readme_pretraining.py",
     "training/test_pretraining.py",
 )
-
 
 assert all((TESTS / name).is_file() for name in LONGEST_FIRST), "a file of LONGEST_FIRST is gone"
 

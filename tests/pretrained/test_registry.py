@@ -122,7 +122,9 @@ def test_loads_from_the_cache_without_network(tmp_path, monkeypatch):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
-def test_download_failure_says_where_to_put_the_file(tmp_path, monkeypatch):
+def test_download_failure_says_where_to_put_the_file(tmp_path, monkeypatch, offline_hub):
+    # The Hub mirror, tried next, is offline here: huggingface_hub would otherwise retry a
+    # host it cannot resolve for 23 s (its backoff) before the same error.
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     info = dataclasses.replace(
         bit_keras.get_model_info("BiT-M-R50x1"), origin="http://127.0.0.1:9/BiT-M-R50x1.npz"

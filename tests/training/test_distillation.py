@@ -37,6 +37,14 @@ def _config(logdir, teacher, **overrides):
     return DistillConfig(**{**values, **overrides})
 
 
+@pytest.fixture(scope="module")
+def six_steps(tmp_path_factory, official_ckpt):
+    """A finished six-step run with its report, made once for this module: its logdir,
+    metrics and lines."""
+    logdir, lines = tmp_path_factory.mktemp("six_steps"), []
+    return logdir, distill(_config(logdir, official_ckpt, report=True), out=lines.append), lines
+
+
 def test_kl_divergence_is_big_visions():
     rng = np.random.default_rng(0)
     student, teacher = rng.normal(size=(2, 4, 7)).astype("float32")
@@ -86,9 +94,8 @@ def test_gradients_never_reach_the_teacher(official_ckpt, tmp_path):
     assert decayed and all(v.path.endswith("kernel") for v in decayed)
 
 
-def test_a_short_run_records_both_models_and_their_agreement(tmp_path, official_ckpt):
-    lines = []
-    metrics = distill(_config(tmp_path, official_ckpt, crop=32, report=True), out=lines.append)
+def test_a_short_run_records_both_models_and_their_agreement(six_steps, official_ckpt):
+    tmp_path, metrics, lines = six_steps
     record = json.loads((tmp_path / "config.json").read_text())
     assert record["recipe"] == "Distillation"
     for key in ("test_accuracy", "test_teacher_accuracy", "test_agreement"):
@@ -116,8 +123,8 @@ def test_mixed_precision_under_xla(tmp_path, official_ckpt, policy):
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
-def test_an_interrupted_run_resumes_exactly(tmp_path, official_ckpt):
-    whole = distill(_config(tmp_path / "whole", official_ckpt), out=print)
+def test_an_interrupted_run_resumes_exactly(six_steps, tmp_path, official_ckpt):
+    whole_logdir, whole, _ = six_steps
 
     def stop_after_first_step(line):
         if line.startswith("step 1/"):
@@ -130,8 +137,8 @@ def test_an_interrupted_run_resumes_exactly(tmp_path, official_ckpt):
     assert any(line.startswith("Resumed from ") and "at step 1." in line for line in lines)
     assert resumed["loss_history"] == {s: v for s, v in whole["loss_history"].items() if int(s) > 1}
     a, b = (
-        keras.saving.load_model(tmp_path / d / "model.keras").get_weights()
-        for d in ("whole", "broken")
+        keras.saving.load_model(d / "model.keras").get_weights()
+        for d in (whole_logdir, tmp_path / "broken")
     )
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)

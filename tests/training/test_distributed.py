@@ -1,39 +1,67 @@
-"""tf.distribute: MirroredStrategy over two logical CPUs, and two workers on 127.0.0.1."""
+"""tf.distribute: MirroredStrategy over two logical CPUs, and two workers on 127.0.0.1.
+
+Each strategy's runs of the recipes share one process (tests/training/distributed_run.py):
+the one-device references, the two-CPU runs and the first start of the two workers are made
+once for this module."""
 
 import json
 import os
-import pathlib
 import socket
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
-SCRIPT = pathlib.Path(__file__).with_name("distributed_run.py")
+from bit_test_utils import REPO
+
+SCRIPT = REPO / "tests" / "training" / "distributed_run.py"
+STEPS = 6
+# The two-CPU runs, against one device; `pretrain_noclip` only runs on one device.
+MIRRORED = ("finetune", "pretrain", "distill")
 
 
-def _run(kind, logdir, env=None, steps=4, recipe="finetune"):
+def _env(extra=None):
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(extra or {})}
+
+
+def _metrics(stdout) -> dict[str, dict]:
+    runs = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"')]
+    return {run["recipe"]: run for run in runs}
+
+
+def _run(kind, logdir, recipes, steps=STEPS):
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), kind, str(logdir), str(steps), recipe],
+        [sys.executable, str(SCRIPT), kind, str(logdir), str(steps), ",".join(recipes)],
         capture_output=True,
         text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+        timeout=900,
+        env=_env(),
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return _metrics(result.stdout)
 
 
-def _one_device_and_two_cpus(tmp_path, recipe):
+@pytest.fixture(scope="module")
+def one_device(tmp_path_factory):
+    recipes = (*MIRRORED, "pretrain_noclip")
+    return _run("default", tmp_path_factory.mktemp("one"), recipes)
+
+
+@pytest.fixture(scope="module")
+def two_cpus(tmp_path_factory):
+    return _run("mirrored", tmp_path_factory.mktemp("two"), MIRRORED)
+
+
+def _same_losses(one_device, two_cpus, recipe):
     """The recipe's 6-step run on one device and on MirroredStrategy over two logical CPUs,
     checked to log the same losses (of which at least 4 differ); returns both runs' metrics
     and the logged steps."""
-    one = _run("default", tmp_path / "one", steps=6, recipe=recipe)
-    two = _run("mirrored", tmp_path / "two", steps=6, recipe=recipe)
+    one, two = one_device[recipe], two_cpus[recipe]
     assert (one["replicas"], two["replicas"]) == (1, 2)
     steps = sorted(one["loss_history"], key=int)
-    assert steps == sorted(two["loss_history"], key=int) and len(steps) == 6
+    assert steps == sorted(two["loss_history"], key=int) and len(steps) == STEPS
     # Fine-tuning's zero head and warm-up make its first steps ln(10); later ones carry it.
     assert len({round(one["loss_history"][s], 4) for s in steps}) >= 4
     np.testing.assert_allclose(
@@ -44,9 +72,25 @@ def _one_device_and_two_cpus(tmp_path, recipe):
     return one, two, steps
 
 
-def test_mirrored_two_cpus_matches_one_device(tmp_path):
-    one, two, _ = _one_device_and_two_cpus(tmp_path, "finetune")
+def test_mirrored_two_cpus_matches_one_device(one_device, two_cpus):
+    one, two, _ = _same_losses(one_device, two_cpus, "finetune")
     assert one["test_accuracy"] == two["test_accuracy"]
+
+
+def test_pretraining_on_two_cpus_clips_the_global_gradient_as_one_device_does(one_device, two_cpus):
+    one, two, steps = _same_losses(one_device, two_cpus, "pretrain")
+    np.testing.assert_allclose(one["weights_abs_sum"], two["weights_abs_sum"], rtol=1e-5)
+    # The clipping is at work in these runs: without it they go elsewhere.
+    free = one_device["pretrain_noclip"]
+    assert abs(free["loss_history"][steps[-1]] - one["loss_history"][steps[-1]]) > 1e-2
+
+
+def test_distillation_on_two_cpus_matches_one_device(one_device, two_cpus):
+    # The teacher is built under the strategy's scope with the student; both replicas run it.
+    one, two, _ = _same_losses(one_device, two_cpus, "distill")
+    np.testing.assert_allclose(one["weights_abs_sum"], two["weights_abs_sum"], rtol=1e-5)
+    for key in ("test_accuracy", "test_teacher_accuracy", "test_agreement"):
+        assert one[key] == two[key], key
 
 
 def _free_ports(n):
@@ -59,71 +103,62 @@ def _free_ports(n):
     return ports
 
 
-def test_pretraining_on_two_cpus_clips_the_global_gradient_as_one_device_does(tmp_path):
-    one, two, steps = _one_device_and_two_cpus(tmp_path, "pretrain")
-    np.testing.assert_allclose(one["weights_abs_sum"], two["weights_abs_sum"], rtol=1e-5)
-    # The clipping is at work in these runs: without it they go elsewhere.
-    free = _run("default", tmp_path / "free", steps=6, recipe="pretrain_noclip")
-    assert abs(free["loss_history"][steps[-1]] - one["loss_history"][steps[-1]]) > 1e-2
-
-
-def test_distillation_on_two_cpus_matches_one_device(tmp_path):
-    # The teacher is built under the strategy's scope with the student; both replicas run it.
-    one, two, _ = _one_device_and_two_cpus(tmp_path, "distill")
-    np.testing.assert_allclose(one["weights_abs_sum"], two["weights_abs_sum"], rtol=1e-5)
-    for key in ("test_accuracy", "test_teacher_accuracy", "test_agreement"):
-        assert one[key] == two[key], key
-
-
-def _multi_worker(logdir, steps, recipe="finetune"):
+def _multi_worker(logdir, recipes, steps=3):
+    """Both workers' metrics of each recipe ({recipe: [worker 0's, worker 1's]}) and logs."""
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     procs = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         procs.append(
             subprocess.Popen(
-                [sys.executable, str(SCRIPT), "multi_worker", str(logdir), str(steps), recipe],
+                [sys.executable, str(SCRIPT), "multi_worker", str(logdir), str(steps), recipes],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-                env={
-                    **os.environ,
-                    "TF_CPP_MIN_LOG_LEVEL": "2",
-                    "TF_CONFIG": json.dumps(tf_config),
-                },
+                env=_env({"TF_CONFIG": json.dumps(tf_config)}),
             )
         )
     outputs, logs = [], []
     for proc in procs:
-        stdout, stderr = proc.communicate(timeout=600)
+        stdout, stderr = proc.communicate(timeout=900)
         assert proc.returncode == 0, stderr[-3000:]
-        outputs.append(json.loads(stdout.strip().splitlines()[-1]))
+        outputs.append(_metrics(stdout))
         logs.append(stderr)
-    return outputs, logs
+    return {recipe: [o[recipe] for o in outputs] for recipe in outputs[0]}, logs
 
 
-def test_multi_worker_two_processes_end_with_identical_weights(tmp_path):
-    outputs, _ = _multi_worker(tmp_path / "run", 3)
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    """Fine-tuning, then pre-training, in one start of two workers; the logdir of both."""
+    logdir = tmp_path_factory.mktemp("workers")
+    outputs, _ = _multi_worker(logdir, "finetune,pretrain")
+    return outputs, logdir
+
+
+def test_multi_worker_two_processes_end_with_identical_weights(two_workers):
+    runs, logdir = two_workers
+    outputs, run = runs["finetune"], logdir / "finetune"
     assert [o["replicas"] for o in outputs] == [2, 2]
     assert outputs[0]["loss_history"] == outputs[1]["loss_history"]
     assert outputs[0]["weights_abs_sum"] == outputs[1]["weights_abs_sum"]
     assert outputs[0]["weights"] == outputs[1]["weights"]
     assert outputs[0]["test_accuracy"] == outputs[1]["test_accuracy"]
     # One writer: the chief's checkpoints and model; the worker's scratch space is gone.
-    assert (tmp_path / "run" / "model.keras").exists()
-    assert not (tmp_path / "run" / ".workers" / "worker1").exists()
+    assert (run / "model.keras").exists()
+    assert not (run / ".workers" / "worker1").exists()
 
     # Restarted, both workers rejoin from the chief's last checkpoint.
-    again, logs = _multi_worker(tmp_path / "run", 3)
+    again, logs = _multi_worker(logdir, "finetune")
     for log in logs:
         assert "Resumed from" in log and "ckpt-3 at step 3." in log
+    again = again["finetune"]
     assert again[0]["weights"] == outputs[0]["weights"] == again[1]["weights"]
 
 
-def test_pretraining_on_two_workers_ends_with_identical_weights_and_one_npz(tmp_path):
-    outputs, _ = _multi_worker(tmp_path / "run", 3, recipe="pretrain")
+def test_pretraining_on_two_workers_ends_with_identical_weights_and_one_npz(two_workers):
+    outputs, run = two_workers[0]["pretrain"], two_workers[1] / "pretrain"
     assert [o["replicas"] for o in outputs] == [2, 2]
     assert outputs[0]["loss_history"] == outputs[1]["loss_history"]
     assert outputs[0]["weights"] == outputs[1]["weights"]
-    assert (tmp_path / "run" / "model.npz").exists() and (tmp_path / "run" / "model.keras").exists()
-    assert not (tmp_path / "run" / ".workers" / "worker1").exists()
+    assert (run / "model.npz").exists() and (run / "model.keras").exists()
+    assert not (run / ".workers" / "worker1").exists()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -16,9 +17,30 @@ def _config(logdir, **overrides):
     return tiny_train_config(logdir, **overrides)
 
 
-def test_trains_checkpoints_logs_and_saves(tmp_path):
-    lines = []
-    metrics = train(_config(tmp_path, eval_every=3), out=lines.append)
+# Runs that several tests start from, made once for this module: a test changes a copy.
+SIX_STEPS = dict(eval_every=3)
+
+
+@pytest.fixture(scope="module")
+def six_steps(tmp_path_factory):
+    """A finished run of six steps: its logdir, metrics and lines."""
+    logdir, lines = tmp_path_factory.mktemp("six_steps"), []
+    return logdir, train(_config(logdir, **SIX_STEPS), out=lines.append), lines
+
+
+@pytest.fixture(scope="module")
+def two_steps(tmp_path_factory):
+    """A finished run of two steps: its logdir and metrics."""
+    logdir = tmp_path_factory.mktemp("two_steps")
+    return logdir, train(_config(logdir, steps=2), out=lambda _: None)
+
+
+def _copy(logdir, tmp_path):
+    return shutil.copytree(logdir, tmp_path / "run")
+
+
+def test_trains_checkpoints_logs_and_saves(six_steps):
+    tmp_path, metrics, lines = six_steps
     assert metrics["step"] == 6 and 0.0 <= metrics["test_accuracy"] <= 1.0
     assert metrics["test_examples"] == 359
     text = "\n".join(lines)
@@ -41,21 +63,20 @@ def test_trains_checkpoints_logs_and_saves(tmp_path):
     assert "ckpt-3.index" in checkpoints and "ckpt-6.index" in checkpoints
 
 
-def test_restart_after_the_end_does_not_train_again(tmp_path):
-    train(_config(tmp_path), out=lambda _: None)
-    written = (tmp_path / CONFIG_FILE).read_text()
+def test_restart_after_the_end_does_not_train_again(six_steps, tmp_path):
+    run = _copy(six_steps[0], tmp_path)
+    written = (run / CONFIG_FILE).read_text()
     lines = []
-    metrics = train(_config(tmp_path), out=lines.append)
+    metrics = train(_config(run, **SIX_STEPS), out=lines.append)
     assert metrics["step"] == 6
-    assert (tmp_path / CONFIG_FILE).read_text() == written  # its metrics are not overwritten
+    assert (run / CONFIG_FILE).read_text() == written  # its metrics are not overwritten
     assert any("Resumed from" in line and "at step 6" in line for line in lines)
     assert not any(line.startswith("step ") and "/6" in line for line in lines)
 
 
-def test_resume_continues_step_and_learning_rate(tmp_path):
+def test_resume_continues_step_and_learning_rate(six_steps, tmp_path):
     # A run whose last checkpoint is at step 3 (of 6) goes on from step 3.
-    first = tmp_path / "first"
-    train(_config(first, steps=6, checkpoint_every=3), out=lambda _: None)
+    first = _copy(six_steps[0], tmp_path)
     os.remove(first / "checkpoints" / "ckpt-6.index")
     for name in os.listdir(first / "checkpoints"):
         if name.startswith("ckpt-6"):
@@ -64,7 +85,7 @@ def test_resume_continues_step_and_learning_rate(tmp_path):
         'model_checkpoint_path: "ckpt-3"\nall_model_checkpoint_paths: "ckpt-3"\n'
     )
     lines = []
-    train(_config(first, steps=6, checkpoint_every=3), out=lines.append)
+    train(_config(first, **SIX_STEPS), out=lines.append)
     steps = [line for line in lines if line.startswith("step ")]
     assert any("Resumed from" in line and "at step 3" in line for line in lines)
     lr = hyperrule.learning_rate(3, 0.2 * 8 / 512, hyperrule.Schedule(6, 1, (2, 4, 5)))
@@ -119,9 +140,9 @@ def test_bad_runs_write_nothing(tmp_path, overrides, message):
     assert not logdir.exists()
 
 
-def test_batch_split_matches_whole_batch(tmp_path):
+def test_batch_split_matches_whole_batch(two_steps, tmp_path):
     # Accumulating two half-batch gradients gives the same update as the whole batch.
-    a = train(_config(tmp_path / "a", steps=2), out=lambda _: None)
+    a = two_steps[1]
     b = train(_config(tmp_path / "b", steps=2, batch_split=2), out=lambda _: None)
     wa = keras.saving.load_model(a["model_path"]).get_weights()
     wb = keras.saving.load_model(b["model_path"]).get_weights()
@@ -181,29 +202,29 @@ def test_logdir_mistakes_fail_before_anything_is_written(tmp_path):
     assert os.listdir(other) == [CONFIG_FILE]
 
 
-def test_a_checkpoint_of_another_model_is_one_clear_error(tmp_path):
-    train(_config(tmp_path, steps=2), out=lambda _: None)
-    (tmp_path / CONFIG_FILE).unlink()  # as after an interrupted run: checkpoints only
+def test_a_checkpoint_of_another_model_is_one_clear_error(two_steps, tmp_path):
+    run = _copy(two_steps[0], tmp_path)
+    (run / CONFIG_FILE).unlink()  # as after an interrupted run: checkpoints only
     with pytest.raises(ValueError, match=r"does not fit this model \(another run's\?\)"):
-        train(_config(tmp_path, steps=2, model="R14x2"), out=lambda _: None)
+        train(_config(run, steps=2, model="R14x2"), out=lambda _: None)
 
 
-def test_overwrite_deletes_only_the_run_and_starts_over(tmp_path):
-    train(_config(tmp_path, steps=2), out=lambda _: None)
-    (tmp_path / "notes.txt").write_text("mine")  # not the run's: kept
+def test_overwrite_deletes_only_the_run_and_starts_over(two_steps, tmp_path):
+    run = _copy(two_steps[0], tmp_path)
+    (run / "notes.txt").write_text("mine")  # not the run's: kept
     with pytest.raises(ValueError, match="--overwrite to delete that run"):
-        train(_config(tmp_path, steps=2, model="R26x1"), out=lambda _: None)
+        train(_config(run, steps=2, model="R26x1"), out=lambda _: None)
     lines = []
-    metrics = train(_config(tmp_path, steps=2, model="R26x1", overwrite=True), out=lines.append)
-    assert lines[0] == f"--overwrite: deleted the run in {tmp_path}; starting over."
-    assert f"No checkpoint in {tmp_path / 'checkpoints'}: training from the start." in lines
-    assert metrics["step"] == 2 and (tmp_path / "notes.txt").read_text() == "mine"
-    record = json.loads((tmp_path / CONFIG_FILE).read_text())
+    metrics = train(_config(run, steps=2, model="R26x1", overwrite=True), out=lines.append)
+    assert lines[0] == f"--overwrite: deleted the run in {run}; starting over."
+    assert f"No checkpoint in {run / 'checkpoints'}: training from the start." in lines
+    assert metrics["step"] == 2 and (run / "notes.txt").read_text() == "mine"
+    record = json.loads((run / CONFIG_FILE).read_text())
     assert record["config"]["model"] == "R26x1"
     # --overwrite does not excuse a logdir that cannot be written (below a file here).
     with pytest.raises(ValueError, match="cannot be written"):
-        train(_config(tmp_path / "notes.txt" / "run", overwrite=True), out=lambda _: None)
-    assert sorted(os.listdir(tmp_path / "checkpoints")) == sorted(
+        train(_config(run / "notes.txt" / "run", overwrite=True), out=lambda _: None)
+    assert sorted(os.listdir(run / "checkpoints")) == sorted(
         ["checkpoint", "ckpt-2.index", "ckpt-2.data-00000-of-00001"]
     )
 

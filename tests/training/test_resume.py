@@ -1,4 +1,5 @@
-"""Preemption: a training process killed with SIGKILL and started again with the same command."""
+"""Preemption: a training process killed (SIGKILL) or stopped (Ctrl-C, SIGTERM) and started again
+with the same command, as often as it takes."""
 
 import json
 import os
@@ -11,7 +12,6 @@ import time
 
 import keras
 import numpy as np
-import pytest
 
 import bit_keras.layers  # noqa: F401  (registers the layers for keras.saving.load_model)
 from bit_test_utils import REPO
@@ -34,6 +34,7 @@ def _command(logdir, program="train.py"):
         "--crop=8",
         "--checkpoint_every=5",
         "--log_every=1",
+        "--noreport",  # not looked at here
         *recipe,
     ]
 
@@ -89,84 +90,90 @@ def _finish(logdir, program="train.py"):
     return result.stdout
 
 
-def test_sigkill_at_a_random_step_resumes_and_ends_with_the_uninterrupted_weights(tmp_path):
-    killed = tmp_path / "killed"
-    # A checkpoint, then a kill a few steps later; seeded, so that a failure is reproduced.
-    after = 5 * random.Random(28).randint(1, 4)
-    print(f"SIGKILL after the checkpoint at step {after}")
-
-    _, status = _kill_when(killed, _checkpoint_done(killed, after))
-    assert status == -signal.SIGKILL
-    assert not (killed / "model.keras").exists()
-    checkpoints = sorted(
+def _checkpoints(logdir) -> list[int]:
+    return sorted(
         int(f.split("-")[1].split(".")[0])
-        for f in os.listdir(killed / "checkpoints")
+        for f in os.listdir(logdir / "checkpoints")
         if f.endswith(".index")
     )
-    last = checkpoints[-1]
-    assert after <= last < STEPS
-
-    output = _finish(killed)
-    assert f"Resumed from {killed / 'checkpoints' / f'ckpt-{last}'} at step {last}." in output
-    assert f"starting at step {last}." in output
-    steps = [line for line in output.splitlines() if line.startswith("step ")]
-    assert steps[0].startswith(f"step {last + 1}/{STEPS}") and steps[-1].startswith(
-        f"step {STEPS}/{STEPS}"
-    )
-    record = json.loads((killed / "config.json").read_text())
-    history = record["metrics"]["loss_history"]
-    assert min(map(int, history)) == last + 1 and max(map(int, history)) == STEPS  # once each
-    assert record["metrics"]["step"] == STEPS
-    # The same command run without a break: the same losses, the same weights, bit for bit.
-    _finish(tmp_path / "whole")
-    whole = json.loads((tmp_path / "whole" / "config.json").read_text())["metrics"]
-    assert history == {s: loss for s, loss in whole["loss_history"].items() if int(s) > last}
-    assert record["metrics"]["test_accuracy"] == whole["test_accuracy"]
-    weights = [
-        keras.saving.load_model(d / "model.keras").get_weights()
-        for d in (killed, tmp_path / "whole")
-    ]
-    for a, b in zip(*weights, strict=True):
-        np.testing.assert_array_equal(a, b)
 
 
-def test_sigkill_before_the_first_checkpoint_starts_over(tmp_path):
-    def first_step(lines):
-        return any(line.startswith("step 1/") for line in lines)
-
-    _kill_when(tmp_path, first_step)
-    assert not (tmp_path / "checkpoints" / "checkpoint").exists()
-    output = _finish(tmp_path)
-    assert "Resumed" not in output and "starting at step 0." in output
-    assert f"No checkpoint in {tmp_path / 'checkpoints'}: training from the start." in output
-    record = json.loads((tmp_path / "config.json").read_text())
-    assert (
-        record["metrics"]["step"] == STEPS and min(map(int, record["metrics"]["loss_history"])) == 1
-    )
-
-
-@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_ctrl_c_or_sigterm_checkpoints_the_current_step_and_the_rerun_resumes(
-    tmp_path, signum, status
-):
-    # Progress lines come every few seconds, not every step (a whole run can print only its
-    # first and last): the signal goes when the first checkpoint is complete, at step 5.
-    lines, returncode = _kill_when(tmp_path, _checkpoint_done(tmp_path, 5), signum=signum)
+def _interrupted(lines, status, signum, logdir) -> int:
+    """The step at which Ctrl-C (SIGINT) or SIGTERM stopped the run, checked to be saved and
+    said in one line."""
     output = "".join(lines)
-    assert returncode == status, output[-3000:]
+    assert status == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum], output[-3000:]
     match = re.search(r"Interrupted by (\w+) after step (\d+); saved (\S+)\. Run the same", output)
     assert match, output[-3000:]
     assert match[1] == signal.Signals(signum).name
     step = int(match[2])
-    assert 5 <= step < STEPS and match[3] == str(tmp_path / "checkpoints" / f"ckpt-{step}")
+    assert step < STEPS and match[3] == str(logdir / "checkpoints" / f"ckpt-{step}")
     assert "Traceback" not in output
-    assert not (tmp_path / "model.keras").exists()
+    assert not (logdir / "model.keras").exists()
+    return step
 
-    resumed = _finish(tmp_path)
-    assert f"Resumed from {match[3]} at step {step}." in resumed
-    record = json.loads((tmp_path / "config.json").read_text())
+
+def test_a_run_stopped_four_ways_resumes_each_time_and_ends_with_the_uninterrupted_weights(
+    tmp_path,
+):
+    """One run, stopped again and again with the same command restarted each time: SIGKILL
+    before the first checkpoint, Ctrl-C, SIGKILL at a seeded random checkpoint, SIGTERM."""
+    run = tmp_path / "run"
+
+    # SIGKILL before the first checkpoint: the rerun starts over.
+    _, status = _kill_when(run, lambda lines: any(line.startswith("step 1/") for line in lines))
+    assert status == -signal.SIGKILL
+    assert not (run / "checkpoints" / "checkpoint").exists()
+
+    # Progress lines come every few seconds, not every step (a whole run can print only its
+    # first and last): Ctrl-C goes when the first checkpoint is complete, at step 5.
+    lines, status = _kill_when(run, _checkpoint_done(run, 5), signum=signal.SIGINT)
+    output = "".join(lines)
+    assert "Resumed" not in output and "starting at step 0." in output
+    assert f"No checkpoint in {run / 'checkpoints'}: training from the start." in output
+    stopped = _interrupted(lines, status, signal.SIGINT, run)
+    assert stopped >= 5
+
+    # SIGKILL a few steps after a later checkpoint; seeded, so that a failure is reproduced.
+    after = 5 * random.Random(28).randint(3, 5)
+    print(f"SIGKILL after the checkpoint at step {after}")
+    lines, status = _kill_when(run, _checkpoint_done(run, after))
+    assert status == -signal.SIGKILL
+    assert f"Resumed from {run / 'checkpoints' / f'ckpt-{stopped}'} at step {stopped}." in "".join(
+        lines
+    )
+    assert not (run / "model.keras").exists()
+    last = _checkpoints(run)[-1]
+    assert after <= last < STEPS
+
+    # SIGTERM (a preemption notice) at the next checkpoint.
+    following = 5 * (last // 5 + 1)
+    lines, status = _kill_when(run, _checkpoint_done(run, following), signum=signal.SIGTERM)
+    assert f"Resumed from {run / 'checkpoints' / f'ckpt-{last}'} at step {last}." in "".join(lines)
+    stopped = _interrupted(lines, status, signal.SIGTERM, run)
+    assert stopped >= following
+
+    output = _finish(run)
+    assert f"Resumed from {run / 'checkpoints' / f'ckpt-{stopped}'} at step {stopped}." in output
+    assert f"starting at step {stopped}." in output
+    steps = [line for line in output.splitlines() if line.startswith("step ")]
+    assert steps[0].startswith(f"step {stopped + 1}/{STEPS}") and steps[-1].startswith(
+        f"step {STEPS}/{STEPS}"
+    )
+    record = json.loads((run / "config.json").read_text())
+    history = record["metrics"]["loss_history"]
+    assert min(map(int, history)) == stopped + 1 and max(map(int, history)) == STEPS  # once each
     assert record["metrics"]["step"] == STEPS
-    assert min(map(int, record["metrics"]["loss_history"])) == step + 1
+    # The same command run without a break: the same losses, the same weights, bit for bit.
+    _finish(tmp_path / "whole")
+    whole = json.loads((tmp_path / "whole" / "config.json").read_text())["metrics"]
+    assert history == {s: loss for s, loss in whole["loss_history"].items() if int(s) > stopped}
+    assert record["metrics"]["test_accuracy"] == whole["test_accuracy"]
+    weights = [
+        keras.saving.load_model(d / "model.keras").get_weights() for d in (run, tmp_path / "whole")
+    ]
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_pretraining_interrupted_by_ctrl_c_resumes_to_the_uninterrupted_weights(tmp_path):
