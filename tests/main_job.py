@@ -44,11 +44,23 @@ def tensorflow_lines(result) -> list[str]:
     return [line for line in text.splitlines() if TENSORFLOW_LOG_LINE.match(line)]
 
 
-def readme_command(piece: str, tmp_path) -> list[str]:
-    """The README's one bash line holding `piece`, its `/tmp/` paths in `tmp_path`, without
-    the interpreter."""
+def on_the_main_job(args: list[str], logdir: pathlib.Path, tmp_path) -> list[str]:
+    """A README command's arguments with the main job's folder (`/tmp/bit_digits/`) at
+    `logdir`, the session's shared one, and its other `/tmp/` paths (its outputs) in
+    `tmp_path`."""
+    return [
+        a.replace("/tmp/bit_digits/", f"{logdir}/")
+        if "/tmp/bit_digits/" in a
+        else a.replace("/tmp/", f"{tmp_path}/")
+        for a in args
+    ]
+
+
+def readme_command(piece: str, logdir: pathlib.Path, tmp_path) -> list[str]:
+    """The README's one bash line holding `piece`, `on_the_main_job`, without the
+    interpreter."""
     (line,) = [line for line in readme_bash_lines() if piece in line]
-    return [a.replace("/tmp/", f"{tmp_path}/") for a in shlex.split(line)][1:]
+    return on_the_main_job(shlex.split(line), logdir, tmp_path)[1:]
 
 
 def run_main_job(tmp_path_factory) -> MainJob:

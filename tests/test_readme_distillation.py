@@ -6,7 +6,7 @@ import re
 import shlex
 
 from bit_test_utils import REPO, readme_bash_lines, run_python
-from main_job import tensorflow_lines
+from main_job import on_the_main_job, tensorflow_lines
 
 README = (REPO / "README.md").read_text()
 
@@ -17,11 +17,10 @@ def _example() -> list[list[str]]:
 
 
 def test_student_of_the_main_job_then_int8(main_job, tmp_path):
-    student, export = ([a.replace("/tmp/", f"{tmp_path}/") for a in c] for c in _example())
+    student, export = (on_the_main_job(c, main_job.logdir, tmp_path) for c in _example())
     assert [student[1], export[1]] == ["tools/distill.py", "export/tflite.py"]
     teacher = main_job.logdir / "model.keras"
-    assert f"--teacher={tmp_path}/bit_digits/model.keras" in student
-    student = [a.replace(f"{tmp_path}/bit_digits/", f"{main_job.logdir}/") for a in student]
+    assert f"--teacher={teacher}" in student
     teacher_accuracy = float(re.search(r"Test accuracy (\d\.\d+)", main_job.stdout)[1])
 
     result = run_python(student[1:], timeout=1200, as_user=True)

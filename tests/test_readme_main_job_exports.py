@@ -5,7 +5,7 @@ import re
 import shlex
 
 from bit_test_utils import readme_bash_lines, run_python
-from main_job import tensorflow_lines
+from main_job import on_the_main_job, tensorflow_lines
 
 
 def _export_commands() -> list[list[str]]:
@@ -22,13 +22,7 @@ def test_the_main_jobs_exports_as_written(main_job, tmp_path):
     assert {args[1] for args in commands} == {"export/hub.py", "export/tflite.py"}
     outputs = {}
     for args in commands:
-        # The run's folder is the shared one; the outputs go to tmp_path.
-        args = [
-            a.replace("/tmp/bit_digits/", f"{logdir}/")
-            if "/tmp/bit_digits/" in a
-            else a.replace("/tmp/", f"{tmp_path}/")
-            for a in args
-        ]
+        args = on_the_main_job(args, logdir, tmp_path)
         assert f"--model={logdir}/model.keras" in args
         result = run_python(args[1:], timeout=600, as_user=True)
         assert result.returncode == 0, result.stderr[-3000:]

@@ -11,22 +11,18 @@ from bit_test_utils import readme_python_blocks, run_python
 from main_job import readme_command
 
 
-def _command(piece, tmp_path, logdir):
-    # The README's line: its model the shared main job's, its outputs in tmp_path.
-    args = readme_command(piece, tmp_path)
-    return [a.replace(f"{tmp_path}/bit_digits/", f"{logdir}/") for a in args]
-
-
 def test_the_main_jobs_feature_commands_as_written(main_job, tmp_path):
     logdir = main_job.logdir
-    result = run_python(_command("tools/embed.py --model=/tmp/bit_digits", tmp_path, logdir))
+    result = run_python(readme_command("tools/embed.py --model=/tmp/bit_digits", logdir, tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     (block,) = [b for b in readme_python_blocks() if "bit_digits_embeddings.npz" in b]
     block = block.replace("/tmp/", f"{tmp_path}/") + "\nprint(embeddings.shape, len(labels))"
     read = run_python(["-c", block])
     assert read.returncode == 0 and "(1797, 2048) 1797" in read.stdout, read.stderr[-2000:]
 
-    result = run_python(_command("tools/fewshot.py --model=/tmp/bit_digits", tmp_path, logdir))
+    result = run_python(
+        readme_command("tools/fewshot.py --model=/tmp/bit_digits", logdir, tmp_path)
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     print(result.stdout)
     results = json.loads((tmp_path / "bit_digits_fewshot.json").read_text())
@@ -36,7 +32,9 @@ def test_the_main_jobs_feature_commands_as_written(main_job, tmp_path):
     print(f"10 shots: the main job's features {results['10']['mean']:.4f}, raw pixels {pixels:.4f}")
     assert results["10"]["mean"] > pixels + 0.05
 
-    args = _command("--weights=/tmp/bit_digits/model.keras --dataset=digits", tmp_path, logdir)
+    args = readme_command(
+        "--weights=/tmp/bit_digits/model.keras --dataset=digits", logdir, tmp_path
+    )
     assert f"--weights={logdir}/model.keras" in args
     result = run_python(args, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
