@@ -95,8 +95,8 @@ def test_gradients_never_reach_the_teacher(official_ckpt, tmp_path):
 
 
 def test_a_short_run_records_both_models_and_their_agreement(six_steps, official_ckpt):
-    tmp_path, metrics, lines = six_steps
-    record = json.loads((tmp_path / "config.json").read_text())
+    logdir, metrics, lines = six_steps
+    record = json.loads((logdir / "config.json").read_text())
     assert record["recipe"] == "Distillation"
     for key in ("test_accuracy", "test_teacher_accuracy", "test_agreement"):
         assert 0.0 <= metrics[key] <= 1.0 and record["metrics"][key] == metrics[key]
@@ -104,8 +104,8 @@ def test_a_short_run_records_both_models_and_their_agreement(six_steps, official
     assert record["teacher_parameters"] == 8_028_746
     assert any(line.startswith("Teacher: ") and "MiB of weights" in line for line in lines)
     assert "teacher accuracy" in lines[-4] and "agreement" in lines[-4]
-    assert (tmp_path / "model.npz").is_file() and (tmp_path / "report.html").is_file()
-    page = (tmp_path / "report.html").read_text()
+    assert (logdir / "model.npz").is_file() and (logdir / "report.html").is_file()
+    page = (logdir / "report.html").read_text()
     assert "test teacher accuracy" in page and "test agreement" in page
 
 

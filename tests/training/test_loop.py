@@ -40,26 +40,26 @@ def _copy(logdir, tmp_path):
 
 
 def test_trains_checkpoints_logs_and_saves(six_steps):
-    tmp_path, metrics, lines = six_steps
+    logdir, metrics, lines = six_steps
     assert metrics["step"] == 6 and 0.0 <= metrics["test_accuracy"] <= 1.0
     assert metrics["test_examples"] == 359
     text = "\n".join(lines)
     assert "6 steps (warm-up 1, x0.1 after [2, 4, 5])" in text
     assert "step 6/6 (100%)" in text and "img/s" in text and "ETA" in text
     assert "step 3: test accuracy" in text
-    assert f"Saved the model to {tmp_path / MODEL_FILE}" in text
-    files = set(os.listdir(tmp_path))
+    assert f"Saved the model to {logdir / MODEL_FILE}" in text
+    files = set(os.listdir(logdir))
     assert {MODEL_FILE, CONFIG_FILE, "checkpoints"} <= files
     assert any(f.startswith("events.out.tfevents") for f in files)
     assert not [f for f in files if f.startswith(".tmp-")]
-    record = json.loads((tmp_path / CONFIG_FILE).read_text())
+    record = json.loads((logdir / CONFIG_FILE).read_text())
     assert record["resolved"]["crop"] == 8 and record["resolved"]["mixup_alpha"] == 0.0
     assert record["resolved"]["learning_rate"] == pytest.approx(0.2 * 8 / 512)
     assert record["metrics"]["test_accuracy"] == metrics["test_accuracy"]
     assert record["class_names"] == [str(d) for d in range(10)]  # read by the exporters
-    model = keras.saving.load_model(tmp_path / MODEL_FILE)
+    model = keras.saving.load_model(logdir / MODEL_FILE)
     assert model.output_shape == (None, 10)
-    checkpoints = sorted(os.listdir(tmp_path / "checkpoints"))
+    checkpoints = sorted(os.listdir(logdir / "checkpoints"))
     assert "ckpt-3.index" in checkpoints and "ckpt-6.index" in checkpoints
 
 
