@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -63,7 +65,13 @@ def run_python(
 
     TensorFlow's C++ log level is set to 3 (errors only), unless `as_user`: then the
     environment is the user's, without any TensorFlow log setting, as the README's commands
-    run on a fresh machine. `env` adds to either."""
+    run on a fresh machine. `env` adds to either.
+
+    A script run with neither (`python SCRIPT ARGS` with the worker's environment and log
+    level 3) is forked from this worker's program server (tests/program_server.py), which
+    has TensorFlow imported already; every other run starts a process."""
+    if not as_user and env is None and _servable(args):
+        return _program_server().run(args, cwd=cwd, timeout=timeout)
     user = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", TF_LOGS_ENV)}
     base = user if as_user else {**user, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
@@ -75,6 +83,84 @@ def run_python(
         timeout=timeout,
         check=False,
     )
+
+
+def _servable(args: list[str]) -> bool:
+    """A script (not `-c`, `-m` or an interpreter option) under TensorFlow's Keras backend,
+    with TensorFlow's own log lines not asked for, in the environment the server has."""
+    return (
+        bool(args)
+        and not args[0].startswith("-")
+        and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
+        and TF_LOGS_ENV not in os.environ
+        and (not _SERVER or _SERVER[0].environ == _environ())
+    )
+
+
+def _environ() -> dict[str, str]:
+    """The worker's environment, less what pytest changes for each test."""
+    return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+
+
+class _ProgramServer:
+    """This worker's tests/program_server.py, started at its first run."""
+
+    def __init__(self):
+        # The environment it serves: a test that changed os.environ since gets a process.
+        self.environ = _environ()
+        env = {**self.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "tests" / "program_server.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=REPO,
+            text=True,
+        )
+        self.count = 0
+
+    def _answer(self, timeout: float | None) -> dict:
+        import select
+
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            return {}
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("tests/program_server.py ended; its output is not kept")
+        return json.loads(line)
+
+    def run(self, args: list[str], *, cwd, timeout: float) -> subprocess.CompletedProcess:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="program_run_") as folder:
+            out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
+            request = {"argv": list(args), "cwd": str(cwd), "stdout": out, "stderr": err}
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            pid = self._answer(60)["pid"]
+            answer = self._answer(timeout)
+            timed_out = not answer
+            if timed_out:
+                os.kill(pid, signal.SIGKILL)
+                answer = self._answer(60)
+            stdout = pathlib.Path(out).read_text(errors="replace")
+            stderr = pathlib.Path(err).read_text(errors="replace")
+        if timed_out:
+            raise subprocess.TimeoutExpired([sys.executable, *args], timeout, stdout, stderr)
+        return subprocess.CompletedProcess(
+            [sys.executable, *args], answer["returncode"], stdout, stderr
+        )
+
+
+_SERVER: list[_ProgramServer] = []
+
+
+def _program_server() -> _ProgramServer:
+    if not _SERVER or _SERVER[0].process.poll() is not None:
+        _SERVER[:] = [_ProgramServer()]
+    return _SERVER[0]
 
 
 def tiny_train_config(logdir, **overrides):

@@ -7,18 +7,15 @@ import sys
 
 import pytest
 
-from bit_test_utils import OFFICIAL_CKPT, REPO
+from bit_test_utils import OFFICIAL_CKPT, REPO, run_python
 
 
-def _export(program, *args, cwd=None, backend="tensorflow"):
-    return subprocess.run(
-        [sys.executable, str(REPO / "export" / program), *args],
+def _export(program, *args, cwd=REPO, backend="tensorflow"):
+    return run_python(
+        [str(REPO / "export" / program), *args],
         cwd=cwd,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": backend},
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=False,
+        env=None if backend == "tensorflow" else {"KERAS_BACKEND": backend},
     )
 
 

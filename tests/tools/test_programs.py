@@ -15,20 +15,13 @@ from bit_test_utils import (
     REPO,
     TIMM_IO,
     lay_out_hub_cache,
+    run_python,
     timm_fixture_files,
 )
 
 
 def _run(program, *args, env=None):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    return subprocess.run(
-        [sys.executable, str(REPO / "tools" / program), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_python([str(REPO / "tools" / program), *args], env=env)
 
 
 def test_convert_then_use(official_ckpt, reference_io, tmp_path):

@@ -2,15 +2,12 @@
 config.json, and only finite checkpoints kept, from which a rerun with a lower rate goes on."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
 from bit_keras.training.run_lock import LOCK_FILE
-from bit_test_utils import REPO
+from bit_test_utils import REPO, run_python
 
 MAIN_JOB = [
     "--model=R14x1",
@@ -25,14 +22,7 @@ MAIN_JOB = [
 
 
 def _train(logdir, *args):
-    return subprocess.run(
-        [sys.executable, str(REPO / "tools" / "train.py"), *MAIN_JOB, f"--logdir={logdir}", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=300,
-        check=False,
-    )
+    return run_python([str(REPO / "tools" / "train.py"), *MAIN_JOB, f"--logdir={logdir}", *args])
 
 
 def test_a_diverging_run_stops_with_one_line_and_a_rerun_goes_on(tmp_path):

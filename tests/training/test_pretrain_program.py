@@ -2,25 +2,17 @@
 
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 
 from bit_keras.training import PretrainConfig
-from bit_test_utils import REPO
+from bit_test_utils import REPO, run_python
 
 PROGRAM = str(REPO / "tools" / "pretrain.py")
 
 
 def _run(*args, timeout=300):
-    return subprocess.run(
-        [sys.executable, PROGRAM, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=timeout,
-        check=False,
-    )
+    return run_python([PROGRAM, *args], timeout=timeout)
 
 
 def test_every_field_is_a_flag_with_its_default():
