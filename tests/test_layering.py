@@ -99,44 +99,57 @@ def test_import_linter_catches_an_import_from_a_later_layer(tmp_path):
     assert "bit_keras.models.bit_resnet_v2 -> bit_keras.pretrained" in result.stdout
 
 
-# Imports bit_keras.<name> in a fresh interpreter without running bit_keras/__init__.py (which
-# imports every layer in order), then prints which bit_keras modules got loaded.
+# One interpreter imports the third-party packages bit_keras uses (TensorFlow, Keras, NumPy,
+# absl: no bit_keras module), then forks a child per part; each child imports
+# bit_keras.<name> without running bit_keras/__init__.py (which imports every layer in
+# order) and prints which bit_keras modules got loaded, or the error. A process per part
+# would import TensorFlow about twenty times over.
 _ALONE = """
-import importlib, json, sys, types
-root = types.ModuleType("bit_keras")
-root.__path__ = [{package!r}]
-sys.modules["bit_keras"] = root
-importlib.import_module("bit_keras.{name}")
-print(json.dumps(sorted({{m.split(".")[1] for m in sys.modules if m.startswith("bit_keras.")}})))
+import importlib, json, os, sys, traceback, types
+import absl.flags, keras, numpy, tensorflow
+assert not any(m.startswith("bit_keras") for m in sys.modules)
+for name in {names!r}:
+    sys.stdout.flush()
+    if os.fork() == 0:
+        try:
+            root = types.ModuleType("bit_keras")
+            root.__path__ = [{package!r}]
+            sys.modules["bit_keras"] = root
+            importlib.import_module("bit_keras." + name)
+            loaded = sorted({{m.split(".")[1] for m in sys.modules if m.startswith("bit_keras.")}})
+            print(json.dumps({{"name": name, "loaded": loaded}}))
+        except BaseException:
+            print(json.dumps({{"name": name, "error": traceback.format_exc()}}))
+        sys.stdout.flush()
+        os._exit(0)
+    os.wait()
 """
 
 
 @pytest.fixture(scope="module")
-def imported_alone() -> dict[str, subprocess.CompletedProcess]:
-    """Every module imported alone, in parallel processes (each loads TensorFlow)."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-c", _ALONE.format(package=str(PACKAGE), name=name)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for name in [*MODULES, *PRIVATE]
-    }
-    results = {}
-    for name, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=600)
-        results[name] = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-    return results
+def imported_alone() -> dict[str, dict]:
+    """Every part imported alone, each in a child forked from one interpreter that has
+    imported only third-party packages."""
+    names = [*MODULES, *PRIVATE]
+    result = subprocess.run(
+        [sys.executable, "-c", _ALONE.format(package=str(PACKAGE), names=names)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [answer["name"] for answer in answers] == names, result.stdout[-3000:]
+    return {answer["name"]: answer for answer in answers}
 
 
 @pytest.mark.parametrize("name", [*MODULES, *PRIVATE])
 def test_imports_first_and_alone(imported_alone, name):
-    result = imported_alone[name]
-    assert result.returncode == 0, result.stderr[-3000:]
-    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    answer = imported_alone[name]
+    assert "error" not in answer, answer.get("error")
+    loaded = set(answer["loaded"])
     part = name.split(".")[0]
     level = next(i for i, layer in enumerate(LAYERS) if part in layer)
     allowed = {m for layer in LAYERS[:level] for m in layer} | {part}
