@@ -172,15 +172,15 @@ def _run(config: BenchmarkConfig, log) -> dict:
         "machine": machine(),
         "config": dataclasses.asdict(config),
         "models": {"bit": bit_name, "baseline": BASELINE},
+        # Not rounded: a small model's figure would round to 0 and its ratio divide by it.
         "conv_gmacs": {
-            key: round(conv_macs(model, config.resolution) / 1e9, 3)
-            for key, model in models.items()
+            key: conv_macs(model, config.resolution) / 1e9 for key, model in models.items()
         },
         "figures": [],
     }
     log(
-        f"{bit_name}: {record['conv_gmacs']['bit']} GMACs per {config.resolution} px image; "
-        f"{BASELINE}: {record['conv_gmacs']['baseline']} GMACs."
+        f"{bit_name}: {record['conv_gmacs']['bit']:.3f} GMACs per {config.resolution} px "
+        f"image; {BASELINE}: {record['conv_gmacs']['baseline']:.3f} GMACs."
     )
     figures = []
     with _inference_weights(models, config):

@@ -90,22 +90,42 @@ CHOICES = {
 }
 
 
+# A flag's kind (a config field's annotation, less `| None`) -> absl's definer.
+_DEFINERS = {
+    "bool": flags.DEFINE_boolean,
+    "int": flags.DEFINE_integer,
+    "float": flags.DEFINE_float,
+    "str": flags.DEFINE_string,
+}
+
+
 def define(
-    name: str, default: object = None, help: str | None = None, **kwargs: object
+    name: str,
+    default: object = None,
+    help: str | None = None,
+    *,
+    kind: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    **kwargs: object,
 ) -> flags.FlagHolder:
-    """Defines the shared flag `name` (its type from `default`, or a string; its help from
-    `HELP` unless given), listed by the program's `--help` as its own."""
+    """Defines the flag `name`, listed by the program's `--help` as its own.
+
+    Args:
+        name: The flag.
+        default: Its default.
+        help: Its help; `HELP[name]` unless given.
+        kind: `bool`, `int`, `float` or `str`; unless given, `default`'s type (a string for
+            None).
+        choices: The values it takes (an enum flag); `CHOICES[name]` unless given.
+        **kwargs: absl's (`lower_bound`, ...).
+    """
     text = help or HELP[name]
-    if name in CHOICES:
-        holder = flags.DEFINE_enum(name, default, list(CHOICES[name]), text, **kwargs)
-    elif isinstance(default, bool):
-        holder = flags.DEFINE_boolean(name, default, text, **kwargs)
-    elif isinstance(default, int) or name in ("resolution", "steps"):
-        holder = flags.DEFINE_integer(name, default, text, **kwargs)
-    elif isinstance(default, float):
-        holder = flags.DEFINE_float(name, default, text, **kwargs)
+    values = choices or CHOICES.get(name)
+    if values is not None:
+        holder = flags.DEFINE_enum(name, default, list(values), text, **kwargs)
     else:
-        holder = flags.DEFINE_string(name, default, text, **kwargs)
+        kind = kind or {bool: "bool", int: "int", float: "float"}.get(type(default), "str")
+        holder = _DEFINERS[kind](name, default, text, **kwargs)
     # `--help` lists the flags key to the main module; this one is defined here, not there.
     flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
     return holder
@@ -129,25 +149,18 @@ def define_config_flags(
     holders = {}
     for field in dataclasses.fields(config_class):
         name = field.name
-        default = None if field.default is dataclasses.MISSING else field.default
         kind = field.type.replace(" | None", "")
-        text = help_texts.get(name) or HELP[name]
-        if choices and name in choices:
-            holders[name] = flags.DEFINE_enum(name, default, list(choices[name]), text)
-            flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
-        elif name in CHOICES or kind == "str":
-            holders[name] = define(name, default, text)
-        elif kind == "bool":
-            holders[name] = define(name, bool(default), text)
-        elif kind == "int":
-            lower = 1 if name == "batch_size" else None
-            holders[name] = flags.DEFINE_integer(name, default, text, lower_bound=lower)
-            flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
-        elif kind == "float":
-            holders[name] = flags.DEFINE_float(name, default, text)
-            flags.FLAGS.register_key_flag_for_module(sys.argv[0], flags.FLAGS[name])
-        else:
+        if kind not in _DEFINERS:
             raise TypeError(f"No flag type for field {name!r} of type {field.type!r}.")
+        default = None if field.default is dataclasses.MISSING else field.default
+        holders[name] = define(
+            name,
+            bool(default) if kind == "bool" else default,
+            help_texts.get(name) or HELP[name],
+            kind=kind,
+            choices=(choices or {}).get(name),
+            **({"lower_bound": 1} if name == "batch_size" else {}),
+        )
     return holders
 
 
@@ -160,7 +173,7 @@ class ModelFlags:
 
     @classmethod
     def define(cls) -> ModelFlags:
-        return cls(model=define("model"), resolution=define("resolution"))
+        return cls(model=define("model"), resolution=define("resolution", kind="int"))
 
     def check(
         self,
