@@ -67,9 +67,10 @@ def run_python(
     environment is the user's, without any TensorFlow log setting, as the README's commands
     run on a fresh machine. `env` adds to either.
 
-    A script run with neither (`python SCRIPT ARGS` with the worker's environment and log
-    level 3) is forked from this worker's program server (tests/program_server.py), which
-    has TensorFlow imported already; every other run starts a process."""
+    A run with neither (`python SCRIPT ARGS` or `python -c CODE` with the worker's
+    environment and log level 3) is forked from this worker's program server
+    (tests/program_server.py), which has TensorFlow imported already; every other run starts
+    a process."""
     if not as_user and env is None and _servable(args):
         return _program_server().run(args, cwd=cwd, timeout=timeout)
     user = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", TF_LOGS_ENV)}
@@ -86,11 +87,11 @@ def run_python(
 
 
 def _servable(args: list[str]) -> bool:
-    """A script (not `-c`, `-m` or an interpreter option) under TensorFlow's Keras backend,
-    with TensorFlow's own log lines not asked for, in the environment the server has."""
+    """A script or `-c` (no interpreter option) under TensorFlow's Keras backend, with
+    TensorFlow's own log lines not asked for, in the environment the server has."""
     return (
         bool(args)
-        and not args[0].startswith("-")
+        and (args[0] == "-c" or not args[0].startswith("-"))
         and os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
         and TF_LOGS_ENV not in os.environ
         and (not _SERVER or _SERVER[0].environ == _environ())

@@ -4,7 +4,8 @@ program run a test asks for (`bit_test_utils.run_python`): the child runs the sc
 of a short program run on 2 cores).
 
 Only the runs that cannot tell the difference come here: this interpreter, TensorFlow's C++
-log level 3 (the server's own), the worker's environment, no `-c`/`-X`/`-m`. A README
+log level 3 (the server's own), the worker's environment, a script or `-c` (no `-X`, `-m`,
+nor a check of what gets imported: tests that look at `sys.modules` start their own). A README
 command run as the user runs it (`as_user=True`), a run with its own environment, and a run
 stopped by a signal start a real process.
 
@@ -64,11 +65,14 @@ def _child(request: dict) -> int:
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 (fd 0 stays open for the run)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    script = request["argv"][0]
-    sys.argv = list(request["argv"])
-    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    argv = request["argv"]
     try:
-        runpy.run_path(script, run_name="__main__")
+        if argv[0] == "-c":  # as `python -c CODE ARGS`: argv[0] is "-c", the path starts at ""
+            sys.argv, sys.path[0] = ["-c", *argv[2:]], ""
+            exec(compile(argv[1], "<string>", "exec"), {"__name__": "__main__"})
+        else:  # as `python SCRIPT ARGS`: the script's folder starts the path
+            sys.argv, sys.path[0] = list(argv), os.path.dirname(os.path.abspath(argv[0]))
+            runpy.run_path(argv[0], run_name="__main__")
         status = 0
     except SystemExit as e:
         if e.code is None:

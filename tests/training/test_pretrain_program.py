@@ -2,8 +2,6 @@
 
 import dataclasses
 import json
-import subprocess
-import sys
 
 from bit_keras.training import PretrainConfig
 from bit_test_utils import REPO, run_python
@@ -22,9 +20,8 @@ def test_every_field_is_a_flag_with_its_default():
         "print(json.dumps({n: [h.name, flags.FLAGS[n].default] "
         "for n, h in pretrain._FLAGS.items()}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
-    )
+    result = run_python(["-c", script], timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
     defined = json.loads(result.stdout)
     fields = dataclasses.fields(PretrainConfig)
     assert list(defined) == [field.name for field in fields]
