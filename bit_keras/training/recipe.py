@@ -37,7 +37,9 @@ class Parts:
         optimizer: Its optimizer, which may see the model (decay some variables, not
             others); the loop adds loss scaling under `mixed_float16` and builds it.
         loss: `(model, images, targets) -> per-example losses`; it may hold other models
-            (a frozen teacher).
+            (a frozen teacher). Traced without AutoGraph, as the evaluation's `batch` (as
+            Keras' `fit` traces its step): `tf.where` or `tf.cond`, not a Python `if` on a
+            tensor.
         evaluation: How the model is measured (`evaluation.Evaluation`).
         weight_decay: L2 weight decay (its gradient, `weight_decay * v`) of `decayed`.
         decayed: The variables `weight_decay` applies to.

@@ -71,7 +71,7 @@ def make_replica_step(
             ]
         return data_loss, grads
 
-    gradients = tf.function(gradients, jit_compile=jit_compile)
+    gradients = tf.function(gradients, jit_compile=jit_compile, autograph=False)
 
     def replica_step(images, targets):
         total_loss, total_grads = 0.0, None
