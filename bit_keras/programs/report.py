@@ -14,6 +14,13 @@ from bit_keras.programs.runner import run, start
 PROGRAM = "bit-report"
 
 
+def _check(logdir: str) -> tuple[str]:
+    from bit_keras.training.logdir import check_finished_run
+
+    check_finished_run(logdir)  # before TensorFlow loads: a wrong folder fails at once
+    return (logdir,)
+
+
 def _write(logdir: str) -> None:
     from bit_keras.training.report import write_report
 
@@ -23,4 +30,6 @@ def _write(logdir: str) -> None:
 def main() -> None:
     """The `bit-report` command (and tools/report.py)."""
     arguments = "a run folder (a --logdir of bit-train, bit-pretrain or bit-distill)"
-    start(__name__, lambda logdir: run(PROGRAM, lambda: (logdir,), _write), arguments=arguments)
+    start(
+        __name__, lambda logdir: run(PROGRAM, lambda: _check(logdir), _write), arguments=arguments
+    )

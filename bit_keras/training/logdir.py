@@ -54,6 +54,16 @@ def check_logdir(config: RunConfig) -> None:
             )
 
 
+def check_finished_run(logdir: str) -> None:
+    """Raises ValueError unless `logdir` holds a finished run's `config.json` and predictions
+    (what a report is drawn from). No TensorFlow: `bit-report` checks its folder with it."""
+    if not all(os.path.isfile(os.path.join(logdir, f)) for f in (CONFIG_FILE, PREDICTIONS_FILE)):
+        raise ValueError(
+            f"{logdir!r} holds no finished run: a report needs its {CONFIG_FILE} and "
+            f"{PREDICTIONS_FILE}, which a run writes when it ends."
+        )
+
+
 def clear_run(logdir: str) -> None:
     """Deletes what a run wrote into `logdir` (checkpoints, TensorBoard events, the model, its
     JSON and its report), and nothing else that may be there (the image check's verdicts

@@ -28,7 +28,13 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras._runtime.atomic_write import save_atomically, save_directory_atomically
-from bit_keras.training.logdir import CONFIG_FILE, PREDICTIONS_FILE, REPORT_DIR, REPORT_FILE
+from bit_keras.training.logdir import (
+    CONFIG_FILE,
+    PREDICTIONS_FILE,
+    REPORT_DIR,
+    REPORT_FILE,
+    check_finished_run,
+)
 
 # A matrix of more classes is unreadable as a picture: the most-confused pairs instead.
 MAX_MATRIX_CLASSES = 100
@@ -179,13 +185,9 @@ def write_report(logdir: str, out: Callable[[str], object] = print) -> str:
 
     matplotlib.use("Agg", force=False)
 
+    check_finished_run(logdir)
     record_path = os.path.join(logdir, CONFIG_FILE)
     predictions_path = os.path.join(logdir, PREDICTIONS_FILE)
-    if not os.path.isfile(record_path) or not os.path.isfile(predictions_path):
-        raise ValueError(
-            f"{logdir!r} holds no finished run: a report needs its {CONFIG_FILE} and "
-            f"{PREDICTIONS_FILE}, which a run writes when it ends."
-        )
     with open(record_path) as f:
         record = json.load(f)
     examples = Examples.load(predictions_path)

@@ -1,5 +1,6 @@
 """Mistakes in names and paths fail before TensorFlow is imported, with one line: bit-train,
-bit-pretrain, the exporters and the tools. `list_models.py` loads no TensorFlow at all.
+bit-pretrain, the exporters and the tools (bit-report: a folder that holds no run).
+`list_models.py` loads no TensorFlow at all.
 
 Python's `-X importtime` lists every module a run imported: TensorFlow and Keras must not be
 among them."""
@@ -61,6 +62,7 @@ TRAIN = ["--model=R14x1", "--weights=none"]
         (["tools/embed.py", "--model=/no/model.keras", "--dataset=digits"], "does not exist"),
         (["tools/embed.py", "--query=/no.jpg", "--embeddings=/no.npz"], "No image file"),
         (["tools/embed.py", "--query=README.md", "--embeddings=/no.npz"], "No embeddings file"),
+        (["tools/report.py", "tests"], "'tests' holds no finished run"),
     ],
 )
 def test_a_mistake_fails_before_tensorflow_loads(tmp_path, args, message):
