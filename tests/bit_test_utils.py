@@ -70,7 +70,8 @@ def run_python(
     A run with neither (`python SCRIPT ARGS` or `python -c CODE` with the worker's
     environment and log level 3) is forked from this worker's program server
     (tests/program_server.py), which has TensorFlow imported already; every other run starts
-    a process."""
+    a process. A run that needs an interpreter of its own (one that sets the Keras backend,
+    or looks at what gets imported) passes `env`."""
     if not as_user and env is None and _servable(args):
         return _program_server().run(args, cwd=cwd, timeout=timeout)
     user = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", TF_LOGS_ENV)}
@@ -99,8 +100,13 @@ def _servable(args: list[str]) -> bool:
 
 
 def _environ() -> dict[str, str]:
-    """The worker's environment, less what pytest changes for each test."""
-    return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    """The worker's environment, less what pytest changes for each test and TensorFlow's log
+    level (every served run has 3; a program called in the worker sets 2 if unset)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTEST_CURRENT_TEST", "TF_CPP_MIN_LOG_LEVEL")
+    }
 
 
 class _ProgramServer:
