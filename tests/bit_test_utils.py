@@ -8,10 +8,13 @@ import json
 import os
 import pathlib
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -123,38 +126,41 @@ class _ProgramServer:
             stderr=subprocess.DEVNULL,
             env=env,
             cwd=REPO,
-            text=True,
         )
-        self.count = 0
+        # What was read from the server and not answered yet: its two lines of one run may
+        # arrive in one read, so the pipe is read here, not through a buffered file (whose
+        # buffer `select` cannot see).
+        self.received = b""
 
-    def _answer(self, timeout: float | None) -> dict:
-        import select
-
-        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-        if not ready:
-            return {}
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("tests/program_server.py ended; its output is not kept")
+    def _answer(self, timeout: float) -> dict:
+        """The server's next line, or {} if none came within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self.received:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                return {}
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError("tests/program_server.py ended; its output is not kept")
+            self.received += chunk
+        line, self.received = self.received.split(b"\n", 1)
         return json.loads(line)
 
     def run(self, args: list[str], *, cwd, timeout: float) -> subprocess.CompletedProcess:
-        import tempfile
-
         with tempfile.TemporaryDirectory(prefix="program_run_") as folder:
             out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
             request = {"argv": list(args), "cwd": str(cwd), "stdout": out, "stderr": err}
-            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
             pid = self._answer(60)["pid"]
             answer = self._answer(timeout)
-            timed_out = not answer
-            if timed_out:
+            if not answer:  # as subprocess.run: killed, then TimeoutExpired
                 os.kill(pid, signal.SIGKILL)
-                answer = self._answer(60)
+                self._answer(60)
             stdout = pathlib.Path(out).read_text(errors="replace")
             stderr = pathlib.Path(err).read_text(errors="replace")
-        if timed_out:
+        if not answer:
             raise subprocess.TimeoutExpired([sys.executable, *args], timeout, stdout, stderr)
         return subprocess.CompletedProcess(
             [sys.executable, *args], answer["returncode"], stdout, stderr
