@@ -53,7 +53,7 @@ def _forkable() -> None:
 
 
 def _child(request: dict) -> int:
-    """Runs the request's script or module in this (forked) process; returns its status."""
+    """Runs the request's script or `-c` code in this (forked) process; returns its status."""
     os.chdir(request["cwd"])
     for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

@@ -12,7 +12,7 @@ from absl import flags
 
 from bit_keras.programs import train
 from bit_keras.training import TrainConfig
-from bit_test_utils import REPO
+from bit_test_utils import REPO, run_python
 
 
 def test_every_field_is_a_flag_with_its_default():
@@ -57,14 +57,7 @@ def test_under_jax_bit_train_says_it_needs_tensorflow(tmp_path):
 
 
 def test_help_lists_the_programs_own_flags_and_a_flag_error_is_one_line():
-    result = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "train.py"), "--help"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=120,
-        check=False,
-    )
+    result = run_python([str(REPO / "tools" / "train.py"), "--help"], timeout=120)
     listed = {line.split(":")[0].strip() for line in result.stdout.splitlines()}
     for name in ("--model", "--logdir", "--dataset", "--checkpoint_every", "--[no]jit_compile"):
         assert name in listed, result.stdout[-2000:]
@@ -118,14 +111,7 @@ def test_help_shows_the_examples_as_written(program):
     source = REPO / "bit_keras" / "programs" / f"{runs[1]}.py" if runs else REPO / program
     docstring = source.read_text().split('"""', 2)[1]
     continued = [line for line in docstring.splitlines() if line.endswith(" \\")]
-    result = subprocess.run(
-        [sys.executable, str(REPO / program), "--help"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=120,
-        check=False,
-    )
+    result = run_python([str(REPO / program), "--help"], timeout=120)
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     for line in docstring.splitlines()[:3]:
         assert line in result.stdout
