@@ -75,7 +75,7 @@ def run_python(
     (tests/program_server.py), which has TensorFlow imported already; every other run starts
     a process. A run that needs an interpreter of its own (one that sets the Keras backend,
     or looks at what gets imported) passes `env`."""
-    if not as_user and env is None and _servable(args):
+    if not as_user and env is None and _servable(args) and not _SERVING:
         return _program_server().run(args, cwd=cwd, timeout=timeout)
     user = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", TF_LOGS_ENV)}
     base = user if as_user else {**user, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -147,13 +147,16 @@ class _ProgramServer:
         line, self.received = self.received.split(b"\n", 1)
         return json.loads(line)
 
+    def fork(self, request: dict) -> int:
+        """Sends a run's request; returns the pid of the child that runs it."""
+        self.process.stdin.write(json.dumps(request).encode() + b"\n")
+        self.process.stdin.flush()
+        return self._answer(60)["pid"]
+
     def run(self, args: list[str], *, cwd, timeout: float) -> subprocess.CompletedProcess:
         with tempfile.TemporaryDirectory(prefix="program_run_") as folder:
             out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
-            request = {"argv": list(args), "cwd": str(cwd), "stdout": out, "stderr": err}
-            self.process.stdin.write(json.dumps(request).encode() + b"\n")
-            self.process.stdin.flush()
-            pid = self._answer(60)["pid"]
+            pid = self.fork({"argv": list(args), "cwd": str(cwd), "stdout": out, "stderr": err})
             answer = self._answer(timeout)
             if not answer:  # as subprocess.run: killed, then TimeoutExpired
                 os.kill(pid, signal.SIGKILL)
@@ -168,12 +171,107 @@ class _ProgramServer:
 
 
 _SERVER: list[_ProgramServer] = []
+# The started run the server is busy with (it runs one at a time), if one is.
+_SERVING: list[Started] = []
 
 
 def _program_server() -> _ProgramServer:
     if not _SERVER or _SERVER[0].process.poll() is not None:
         _SERVER[:] = [_ProgramServer()]
     return _SERVER[0]
+
+
+class Started:
+    """A program run started by `start_python`, ended by a signal or waited for: its stdout and
+    stderr go to files, each line as it is written, readable while it runs."""
+
+    def __init__(self, args: list[str], cwd):
+        self.args = [sys.executable, *args]
+        self._folder = tempfile.TemporaryDirectory(prefix="program_run_")
+        self._out = os.path.join(self._folder.name, "stdout")
+        self._err = os.path.join(self._folder.name, "stderr")
+        self.returncode: int | None = None
+        self._process = None
+        if _servable(args) and not _SERVING:
+            request = {"argv": list(args), "cwd": str(cwd), "stdout": self._out}
+            self.pid = _program_server().fork({**request, "stderr": self._err, "unbuffered": 1})
+            _SERVING.append(self)
+        else:
+            env = {**_environ(), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+            with open(self._out, "wb") as out, open(self._err, "wb") as err:
+                self._process = subprocess.Popen(
+                    self.args, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+                )
+            self.pid = self._process.pid
+
+    def stdout(self) -> str:
+        """What it has written to stdout so far."""
+        return pathlib.Path(self._out).read_text(errors="replace")
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+    def poll(self, timeout: float = 0.0) -> int | None:
+        """Its status once it has ended (as `subprocess`), else None after `timeout` seconds."""
+        if self.returncode is None:
+            if self._process is not None:
+                try:
+                    self.returncode = self._process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    return None
+            else:
+                answer = _SERVER[0]._answer(timeout)
+                if not answer:
+                    return None
+                self.returncode = answer["returncode"]
+                _SERVING.remove(self)
+        return self.returncode
+
+    def wait(self, timeout: float = 300) -> subprocess.CompletedProcess:
+        """Its output once it has ended; after `timeout` seconds it is killed, and
+        `subprocess.TimeoutExpired` raised."""
+        timed_out = self.poll(timeout) is None
+        if timed_out:
+            self.kill()
+        stdout, stderr = self.stdout(), pathlib.Path(self._err).read_text(errors="replace")
+        self._folder.cleanup()
+        if timed_out:
+            raise subprocess.TimeoutExpired(self.args, timeout, stdout, stderr)
+        return subprocess.CompletedProcess(self.args, self.returncode, stdout, stderr)
+
+    def kill(self) -> None:
+        """SIGKILL, and wait for its end."""
+        self.send_signal(signal.SIGKILL)
+        self.poll(60)
+
+
+def kill_started_runs() -> None:
+    """Ends a started run a test left running (the server would wait for it)."""
+    for started in list(_SERVING):
+        started.kill()
+
+
+def start_python(args: list[str], *, cwd=REPO) -> Started:
+    """Starts `python ARGS` as `run_python` runs it (served where it can be, TensorFlow's log
+    level 3), and returns at once: for a test that signals a run, or reads its output as it
+    comes."""
+    return Started(args, cwd)
+
+
+def signal_when(
+    args: list[str], ready: Callable[[str], bool], signum: int, *, cwd=REPO, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """Starts `python ARGS` (`start_python`), sends it `signum` as soon as `ready(its stdout
+    so far)`, and returns its result; fails if it ends before."""
+    run = start_python(args, cwd=cwd)
+    deadline = time.monotonic() + timeout
+    while run.poll(0.05) is None and time.monotonic() < deadline:
+        if ready(run.stdout()):
+            run.send_signal(signum)
+            return run.wait(timeout)
+    result = run.wait(0)
+    raise AssertionError(f"the run ended before `ready` (status {result.returncode}):\n{result}")
 
 
 def tiny_train_config(logdir, **overrides):

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import pytest
 
-from bit_test_utils import OFFICIAL_CKPT, REFERENCE_IO
+from bit_test_utils import OFFICIAL_CKPT, REFERENCE_IO, kill_started_runs
 
 TESTS = pathlib.Path(__file__).parent
 # The model core, which runs under every Keras backend (README "Backends"); training and the
@@ -73,6 +73,13 @@ def _release_models():
     yield
     keras.backend.clear_session(free_memory=True)
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _no_started_run_left():
+    """A run a failing test started (`bit_test_utils.start_python`) does not outlive it."""
+    yield
+    kill_started_runs()
 
 
 def pytest_collection_modifyitems(items):

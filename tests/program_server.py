@@ -6,11 +6,13 @@ of a short program run on 2 cores).
 Only the runs that cannot tell the difference come here: this interpreter, TensorFlow's C++
 log level 3 (the server's own), the worker's environment, a script or `-c` (no `-X`, `-m`,
 nor a check of what gets imported: tests that look at `sys.modules` start their own). A README
-command run as the user runs it (`as_user=True`), a run with its own environment, and a run
-stopped by a signal start a real process.
+command run as the user runs it (`as_user=True`) and a run with its own environment start a
+real process. A run started to be signalled (`start_python`) is served too: the child is a
+process of its own, and the signal reaches it as it would reach a started one.
 
 Protocol, one JSON line each way on stdin/stdout: the request
-`{"argv": [...], "cwd": ..., "stdout": PATH, "stderr": PATH}`, then the answers
+`{"argv": [...], "cwd": ..., "stdout": PATH, "stderr": PATH}` (and `"unbuffered": 1` for
+output written as it comes, as PYTHONUNBUFFERED), then the answers
 `{"pid": N}` (so the client can kill it on a timeout) and `{"returncode": N}` (as
 `subprocess`: minus the signal's number for a run a signal ended).
 
@@ -59,6 +61,9 @@ def _child(request: dict) -> int:
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(target, fd)
         os.close(target)
+    if request.get("unbuffered"):  # as PYTHONUNBUFFERED: each line readable as it comes
+        for stream in (sys.stdout, sys.stderr):
+            stream.reconfigure(line_buffering=True)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)

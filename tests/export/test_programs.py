@@ -2,12 +2,10 @@
 
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
-from bit_test_utils import OFFICIAL_CKPT, REPO, run_python
+from bit_test_utils import OFFICIAL_CKPT, REPO, run_python, signal_when
 
 
 def _export(program, *args, cwd=REPO, backend="tensorflow"):
@@ -90,31 +88,21 @@ def test_an_existing_output_is_kept(tmp_path):
     assert target.read_bytes() == b"mine"
 
 
+def _writing_the_saved_model(stdout: str) -> bool:
+    return any(line.startswith("Writing the SavedModel") for line in stdout.splitlines())
+
+
 def test_sigterm_mid_export_leaves_nothing_and_exits_130(tmp_path):
     output = tmp_path / "out"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "export" / "hub.py"),
-            f"--model={OFFICIAL_CKPT}",
-            "--resolution=32",
-            f"--output={output}",
-        ],
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        for line in process.stdout:
-            if line.startswith("Writing the SavedModel"):
-                process.send_signal(signal.SIGTERM)
-                break
-        _, stderr = process.communicate(timeout=300)
-    finally:
-        process.kill()
-    assert process.returncode == 130, stderr[-2000:]
-    assert "interrupted; no half-written file was left" in stderr
+    args = [
+        str(REPO / "export" / "hub.py"),
+        f"--model={OFFICIAL_CKPT}",
+        "--resolution=32",
+        f"--output={output}",
+    ]
+    result = signal_when(args, _writing_the_saved_model, signal.SIGTERM)
+    assert result.returncode == 130, result.stderr[-2000:]
+    assert "interrupted; no half-written file was left" in result.stderr
     assert os.listdir(tmp_path) == []
 
 

@@ -2,14 +2,12 @@
 and resumed."""
 
 import signal
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
 
 from bit_keras.features import read_embeddings
-from bit_test_utils import OFFICIAL_CKPT, REPO, run_python
+from bit_test_utils import OFFICIAL_CKPT, REPO, run_python, signal_when
 
 MODEL = [f"--model={OFFICIAL_CKPT}", "--resolution=32"]
 
@@ -52,7 +50,6 @@ def test_a_folder_then_a_query(tmp_path):
 def test_an_interrupted_run_keeps_its_shards_and_resumes(tmp_path):
     output = tmp_path / "digits.npz"
     command = [
-        sys.executable,
         "tools/embed.py",
         *MODEL,
         "--dataset=digits",
@@ -60,20 +57,13 @@ def test_an_interrupted_run_keeps_its_shards_and_resumes(tmp_path):
         "--shard_size=100",
         "--batch_size=20",
     ]
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    for line in process.stdout:
-        if line.startswith("Wrote shard 2/"):
-            process.send_signal(signal.SIGTERM)
-            break
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr[-2000:]
-    assert "shard(s)" in stderr and f"are kept in {output}.parts" in stderr
-    assert "run the same command again to resume" in stderr
+    stopped = signal_when(command, lambda out: "Wrote shard 2/" in out, signal.SIGTERM)
+    assert stopped.returncode == 130, stopped.stderr[-2000:]
+    assert "shard(s)" in stopped.stderr and f"are kept in {output}.parts" in stopped.stderr
+    assert "run the same command again to resume" in stopped.stderr
     assert not output.exists()
 
-    resumed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    resumed = run_python(command)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     resuming = [line for line in resumed.stdout.splitlines() if line.startswith("Resuming")]
     assert resuming and "of 18 shard(s)" in resuming[0]

@@ -1,14 +1,17 @@
-"""Runs toy trainings under a given strategy, one after another in this process, and prints
-each one's metrics as a line of JSON (for tests).
+"""Runs toy trainings under a given strategy, one after another in this process, and writes
+each one's metrics as JSON (for tests).
 
 Usage: python distributed_run.py {default,mirrored,multi_worker} LOGDIR STEPS RECIPE[,RECIPE...]
 A RECIPE is `finetune`, `pretrain` (its gradient clipped at most steps), `pretrain_noclip` (the
 same without clipping) or `distill` (a student of the official-layout fixture checkpoint); each
-runs in LOGDIR/RECIPE and prints `{"recipe": RECIPE, ...its metrics}`.
+runs in LOGDIR/RECIPE and writes `{"recipe": RECIPE, ...its metrics}` to
+`LOGDIR/metrics/RECIPE.TASK.json` (TASK: the worker's index, else 0), not to stdout, where a
+long line can be cut by another thread's output.
 TF_CONFIG configures multi_worker.
 """
 
 import json
+import os
 import pathlib
 import sys
 
@@ -79,4 +82,8 @@ for recipe in recipes.split(","):
     metrics["weights"] = [w.numpy().ravel()[:50].tolist() for w in model.weights]
     metrics["weights_abs_sum"] = float(sum(abs(w.numpy()).sum() for w in model.weights))
     metrics["replicas"] = strategy.num_replicas_in_sync
-    print(json.dumps(metrics), flush=True)
+    task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {}).get("index", 0)
+    path = logdir / "metrics" / f"{recipe}.{task}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.with_suffix(".tmp").write_text(json.dumps(metrics))
+    path.with_suffix(".tmp").rename(path)

@@ -6,15 +6,12 @@ import os
 import random
 import re
 import signal
-import subprocess
-import sys
-import time
 
 import keras
 import numpy as np
 
 import bit_keras.layers  # noqa: F401  (registers the layers for keras.saving.load_model)
-from bit_test_utils import REPO
+from bit_test_utils import REPO, run_python, signal_when
 
 # Long enough that a signal sent at an early progress line lands before the run ends.
 STEPS = 60
@@ -24,7 +21,6 @@ def _command(logdir, program="train.py"):
     # bit-pretrain's defaults are the paper's (weights none, Inception crops at --crop).
     recipe = ["--weights=none", "--resize=12"] if program == "train.py" else ["--base_lr=0.4"]
     return [
-        sys.executable,
         str(REPO / "tools" / program),
         "--model=R14x1",
         "--dataset=digits",
@@ -39,31 +35,11 @@ def _command(logdir, program="train.py"):
     ]
 
 
-def _env():
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-
-
 def _kill_when(logdir, ready, timeout=300, signum=signal.SIGKILL, program="train.py"):
-    proc = subprocess.Popen(
-        _command(logdir, program),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=_env(),
-    )
-    lines, deadline = [], time.monotonic() + timeout
-    os.set_blocking(proc.stdout.fileno(), False)
-    while time.monotonic() < deadline and proc.poll() is None:
-        line = proc.stdout.readline()
-        if line:
-            lines.append(line)
-        if ready(lines):
-            proc.send_signal(signum)
-            rest, _ = proc.communicate(timeout=timeout)
-            return lines + rest.splitlines(keepends=True), proc.returncode
-        if not line:
-            time.sleep(0.05)
-    raise AssertionError("the run ended before it could be killed:\n" + "".join(lines))
+    """Runs the command until `ready(its stdout so far)`, then sends `signum`; returns its
+    output's lines (stdout, then stderr) and its status."""
+    result = signal_when(_command(logdir, program), ready, signum, timeout=timeout)
+    return (result.stdout + result.stderr).splitlines(keepends=True), result.returncode
 
 
 def _checkpoint_done(logdir, step):
@@ -78,14 +54,7 @@ def _checkpoint_done(logdir, step):
 
 
 def _finish(logdir, program="train.py"):
-    result = subprocess.run(
-        _command(logdir, program),
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=600,
-        check=False,
-    )
+    result = run_python(_command(logdir, program), timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -126,7 +95,7 @@ def test_a_run_stopped_four_ways_resumes_each_time_and_ends_with_the_uninterrupt
     run = tmp_path / "run"
 
     # SIGKILL before the first checkpoint: the rerun starts over.
-    _, status = _kill_when(run, lambda lines: any(line.startswith("step 1/") for line in lines))
+    _, status = _kill_when(run, lambda out: any(s.startswith("step 1/") for s in out.splitlines()))
     assert status == -signal.SIGKILL
     assert not (run / "checkpoints" / "checkpoint").exists()
 
