@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from bit_test_utils import REPO
+from bit_test_utils import REPO, run_python
 
 SCRIPT = REPO / "tests" / "training" / "distributed_run.py"
 STEPS = 6
@@ -34,13 +34,8 @@ def _metrics(logdir, recipes, task=0) -> dict[str, dict]:
 
 
 def _run(kind, logdir, recipes, steps=STEPS):
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), kind, str(logdir), str(steps), ",".join(recipes)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=_env(),
-        check=False,
+    result = run_python(
+        [str(SCRIPT), kind, str(logdir), str(steps), ",".join(recipes)], timeout=900
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return _metrics(logdir, recipes)
