@@ -190,6 +190,8 @@ class Started:
         self._folder = tempfile.TemporaryDirectory(prefix="program_run_")
         self._out = os.path.join(self._folder.name, "stdout")
         self._err = os.path.join(self._folder.name, "stderr")
+        for path in (self._out, self._err):  # readable before the child opens them
+            pathlib.Path(path).touch()
         self.returncode: int | None = None
         self._process = None
         if _servable(args) and not _SERVING:
