@@ -76,7 +76,7 @@ def run_python(
     a process. A run that needs an interpreter of its own (one that sets the Keras backend,
     or looks at what gets imported) passes `env`."""
     if not as_user and env is None and _servable(args) and not _SERVING:
-        return _program_server().run(args, cwd=cwd, timeout=timeout)
+        return Started(args, cwd, line_buffered=False).wait(timeout)
     user = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", TF_LOGS_ENV)}
     base = user if as_user else {**user, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
@@ -153,22 +153,6 @@ class _ProgramServer:
         self.process.stdin.flush()
         return self._answer(60)["pid"]
 
-    def run(self, args: list[str], *, cwd, timeout: float) -> subprocess.CompletedProcess:
-        with tempfile.TemporaryDirectory(prefix="program_run_") as folder:
-            out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
-            pid = self.fork({"argv": list(args), "cwd": str(cwd), "stdout": out, "stderr": err})
-            answer = self._answer(timeout)
-            if not answer:  # as subprocess.run: killed, then TimeoutExpired
-                os.kill(pid, signal.SIGKILL)
-                self._answer(60)
-            stdout = pathlib.Path(out).read_text(errors="replace")
-            stderr = pathlib.Path(err).read_text(errors="replace")
-        if not answer:
-            raise subprocess.TimeoutExpired([sys.executable, *args], timeout, stdout, stderr)
-        return subprocess.CompletedProcess(
-            [sys.executable, *args], answer["returncode"], stdout, stderr
-        )
-
 
 _SERVER: list[_ProgramServer] = []
 # The started run the server is busy with (it runs one at a time), if one is.
@@ -182,10 +166,11 @@ def _program_server() -> _ProgramServer:
 
 
 class Started:
-    """A program run started by `start_python`, ended by a signal or waited for: its stdout and
-    stderr go to files, each line as it is written, readable while it runs."""
+    """A program run, served where it can be (`_servable`, the server not busy), else a
+    process: ended by a signal or waited for. Its stdout and stderr go to files, readable
+    while it runs; with `line_buffered`, each line as it is written."""
 
-    def __init__(self, args: list[str], cwd):
+    def __init__(self, args: list[str], cwd, *, line_buffered: bool = True):
         self.args = [sys.executable, *args]
         self._folder = tempfile.TemporaryDirectory(prefix="program_run_")
         self._out = os.path.join(self._folder.name, "stdout")
@@ -195,11 +180,15 @@ class Started:
         self.returncode: int | None = None
         self._process = None
         if _servable(args) and not _SERVING:
-            request = {"argv": list(args), "cwd": str(cwd), "stdout": self._out}
-            self.pid = _program_server().fork({**request, "stderr": self._err, "unbuffered": 1})
+            request = {"argv": args, "cwd": str(cwd), "stdout": self._out, "stderr": self._err}
+            if line_buffered:
+                request["unbuffered"] = 1
+            self.pid = _program_server().fork(request)
             _SERVING.append(self)
         else:
-            env = {**_environ(), "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+            env = {**_environ(), "TF_CPP_MIN_LOG_LEVEL": "3"}
+            if line_buffered:
+                env["PYTHONUNBUFFERED"] = "1"
             with open(self._out, "wb") as out, open(self._err, "wb") as err:
                 self._process = subprocess.Popen(
                     self.args, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL
