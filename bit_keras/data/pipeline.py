@@ -16,10 +16,14 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras.data.image_check import undecodable_error
+from bit_keras.data.record_files import RecordFiles
 from bit_keras.preprocessing import preprocess_input
 
-# Examples held in the shuffle buffer of data read as a stream (records, before decoding).
+# Examples held in the shuffle buffer of data read as a stream, or in a window of TFRecord
+# files shuffled together (records, before decoding).
 SHUFFLE_BUFFER = 10_000
+# Examples looked up at once (one gather, or one read of files by index).
+_LOOKUP_CHUNK = 128
 # TensorFlow's own graph-level seed when no global seed is set (random_seed.DEFAULT_GRAPH_SEED).
 _SHUFFLE_GRAPH_SEED = 87654321
 # What each key derived from the seed is for (see `_key`).
@@ -41,9 +45,13 @@ class Examples:
         size: Number of examples.
         lookup: Index (int64 scalar tensor) -> `(record, label)`: random access. None for data
             that can only be read in order.
-        stream: Returns a dataset of `(record, label)` in a fixed order; used where `lookup`
-            is None. A resumed stream is reshuffled per epoch from the seed and skipped
-            within the current epoch (cost: reading part of one epoch's records, undecoded).
+        stream: Returns a dataset of `(record, label)` in a fixed order, for data that is
+            neither in memory nor in record files (`from_dataset`). A resumed stream is
+            reshuffled per epoch from the seed and skipped within the current epoch (cost:
+            reading part of one epoch's records, undecoded).
+        files: Record files (TFDS' TFRecord or ArrayRecord files, `record_files.py`): each
+            input pipeline reads its own files, and a resume reads at most one window of
+            files (TFRecord) or only what it uses (ArrayRecord, by index).
         decode: Record -> image.
         undecodable: What a record that fails to decode does (records are file paths, with
             `lookup`): None, TensorFlow's error as it comes; `stop`, an error naming the file
@@ -56,6 +64,7 @@ class Examples:
     size: int
     lookup: Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]] | None = None
     stream: Callable[[], tf.data.Dataset] | None = None
+    files: RecordFiles | None = None
     decode: Callable[[tf.Tensor], tf.Tensor] = _identity
     undecodable: str | None = None
     on_skip: Callable[[str], object] | None = None
@@ -63,8 +72,8 @@ class Examples:
     def __post_init__(self):
         if self.size < 1:
             raise ValueError(f"A training split needs examples. Received: size={self.size}")
-        if (self.lookup is None) == (self.stream is None):
-            raise ValueError("Examples needs exactly one of `lookup` and `stream`.")
+        if sum(x is not None for x in (self.lookup, self.stream, self.files)) != 1:
+            raise ValueError("Examples needs exactly one of `lookup`, `stream` and `files`.")
         if self.undecodable not in (None, "stop", "skip"):
             raise ValueError(
                 f"`undecodable` must be None, 'stop' or 'skip'. Received: {self.undecodable!r}"
@@ -98,18 +107,27 @@ class Examples:
     def subset(self, indices: np.ndarray) -> Examples:
         """The examples at `indices` (sorted, as `few_shot_indices` returns them)."""
         indices = np.asarray(indices, np.int64)
-        if self.lookup is not None:
-            chosen, lookup = tf.constant(indices), self.lookup
+        lookup = self._lookup()
+        if lookup is not None:
+            chosen = tf.constant(indices)
             return dataclasses.replace(
-                self, size=len(indices), lookup=lambda i: lookup(tf.gather(chosen, i))
+                self, size=len(indices), lookup=lambda i: lookup(tf.gather(chosen, i)), files=None
             )
-        stream, size = self.stream, self.size
+        stream, size = self.stream or self.files.in_order, self.size
         return dataclasses.replace(
-            self, size=len(indices), stream=lambda: select(stream(), indices, size)
+            self,
+            size=len(indices),
+            stream=lambda: select(stream(), indices, size),
+            files=None,
         )
 
     def shard(self, num_shards: int, index: int) -> Examples:
-        """Every `num_shards`-th example from `index` on, as `tf.data.Dataset.shard`."""
+        """The examples input pipeline `index` of `num_shards` reads: its own files
+        (`record_files.share_files`) or, for data in memory or in a stream, every
+        `num_shards`-th example from `index` on, as `tf.data.Dataset.shard`."""
+        if self.files is not None:
+            files = self.files.share(num_shards, index)
+            return dataclasses.replace(self, size=files.size, files=files)
         size = len(range(index, self.size, num_shards))
         if self.lookup is not None:
             lookup = self.lookup
@@ -124,14 +142,20 @@ class Examples:
     def ordered(self, key: int, start: int = 0) -> tf.data.Dataset:
         """Endless `(image, label, position)` in the shuffled order keyed by `key`, from
         position `start` on (position p is example p % size of epoch p // size)."""
-        n = self.size
-        if self.lookup is not None:
-            lookup = self.lookup
+        n, lookup = self.size, self._lookup()
+        if lookup is not None:
 
-            def at(position):
-                return (*lookup(_shuffled_index(position, key, n)), position)
+            def chunks(epoch):  # positions a chunk at a time, within one epoch
+                first = tf.maximum(epoch * n, start)
+                return tf.data.Dataset.range(first, (epoch + 1) * n).batch(_LOOKUP_CHUNK)
 
-            ds = tf.data.Dataset.range(start, np.iinfo(np.int64).max).map(at)
+            def at(positions):
+                return (*lookup(_shuffled_index(positions, key, n)), positions)
+
+            ds = tf.data.Dataset.range(start // n, np.iinfo(np.int64).max).flat_map(chunks)
+            ds = ds.map(at).unbatch()
+        elif self.files is not None:
+            ds = self.files.ordered(key, start, SHUFFLE_BUFFER)
         else:
             records, first_epoch, offset = (
                 self.stream(),
@@ -163,6 +187,14 @@ class Examples:
             deterministic=True,
         )
         return self._undecodable_handled(ds, key, start) if self.undecodable else ds
+
+    def _lookup(self):
+        # Random access: in memory, or into record files read by index.
+        if self.lookup is not None:
+            return self.lookup
+        if self.files is not None and self.files.fetch is not None:
+            return self.files.lookup()
+        return None
 
     def _undecodable_handled(self, ds: tf.data.Dataset, key: int, start: int) -> tf.data.Dataset:
         # Examples that fail to decode are dropped (`ignore_errors`); the position of the next
@@ -201,8 +233,10 @@ class Examples:
 
 
 def _shuffled_index(position, key: int, n: int) -> tf.Tensor:
-    """The index of the example at `position` (a scalar) of the order keyed by `key`."""
-    epoch_seed = tf.stack([tf.constant(key, tf.int64), position // n])
+    """The index of the example at `position` of the order keyed by `key` (a scalar, or a
+    vector of positions within one epoch)."""
+    epoch = tf.reshape(position, [-1])[0] // n
+    epoch_seed = tf.stack([tf.constant(key, tf.int64), epoch])
     return tf.random.experimental.index_shuffle(position % n, epoch_seed, n - 1)
 
 

@@ -25,6 +25,7 @@ from bit_keras.data.image_io import IMAGE_EXTENSIONS, read_image
 from bit_keras.data.manifest import read_manifest
 from bit_keras.data.names import IMAGE_CHECKS, unknown_dataset_message
 from bit_keras.data.pipeline import Examples
+from bit_keras.data.record_files import FileSlice, RecordFiles
 
 # The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
 DIGITS_TEST_FRACTION = 0.2
@@ -548,7 +549,17 @@ def tfds_source(
     decode_image_feature = builder.info.features[image_key].decode_example
 
     def train_examples():
-        return Examples(train_size, stream=split(train_split, skip), decode=decode_image_feature)
+        files = _record_files(builder, train_split, label_key, f"TFDS dataset {name!r}")
+        if files is None:  # no files to read (mock data): a stream
+            return Examples(
+                train_size, stream=split(train_split, skip), decode=decode_image_feature
+            )
+        features = builder.info.features
+        return Examples(
+            files.size,
+            files=files,
+            decode=lambda record: features.deserialize_example(record)[image_key],
+        )
 
     shape = builder.info.features[image_key].shape
     if shape[0] is None or shape[1] is None:
@@ -566,6 +577,59 @@ def tfds_source(
         train_examples,
         tuple(builder.info.features[label_key].names),
     )
+
+
+def _record_files(builder, split: str, label_key: str, what: str) -> RecordFiles | None:
+    """A prepared TFDS split's record files (TFRecord or ArrayRecord), from the builder's
+    metadata (no pass over the data); None where it has none (mock data)."""
+    import tensorflow_datasets as tfds
+
+    try:
+        instructions = builder.info.splits[split].file_instructions
+    except (KeyError, ValueError):
+        return None
+    files = tuple(FileSlice(os.fspath(i.filename), i.skip, i.take) for i in instructions)
+    if not files:
+        return None
+    what = f"{what}, split {split!r},"
+    missing = [f.path for f in files if not tf.io.gfile.exists(f.path)]
+    if missing:
+        raise ValueError(
+            f"{what} is missing {len(missing)} of its {len(files)} files: "
+            f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}. Prepare it again "
+            f"(`tfds build {builder.name}`) or copy every file of its folder."
+        )
+    spec = {label_key: tf.io.FixedLenFeature([], tf.int64)}
+
+    def labels(records):
+        return tf.io.parse_example(records, spec)[label_key]
+
+    if builder.info.file_format == tfds.core.FileFormat.ARRAY_RECORD:
+        return RecordFiles(files, _read_tfrecord, labels, fetch=_array_record_fetch, what=what)
+    return RecordFiles(files, _read_tfrecord, labels, what=what)
+
+
+def _read_tfrecord(path, skip, take) -> tf.data.Dataset:
+    return tf.data.TFRecordDataset(path).skip(skip).take(take)
+
+
+def _array_record_fetch(files: tuple[FileSlice, ...]):
+    """Indices into `files` (ArrayRecord, read by index) -> their records."""
+    from array_record.python.array_record_data_source import ArrayRecordDataSource
+
+    source = None
+
+    def read(indices):
+        nonlocal source
+        if source is None:  # opened on first use, by the process that reads
+            source = ArrayRecordDataSource([f"{f.path}[{f.skip}:{f.skip + f.take}]" for f in files])
+        return np.array(source.__getitems__(indices.numpy().tolist()), dtype=object)
+
+    def fetch(indices):
+        records = tf.py_function(read, [indices], tf.string)
+        return tf.ensure_shape(records, indices.shape)
+
+    return fetch
 
 
 def _from(split: str, start: int) -> str:

@@ -11,7 +11,11 @@ from absl import flags
 from bit_keras.data.names import check_dataset_name
 from bit_keras.programs.runner import run, start
 from bit_keras.training.config import RunConfig, check_model
-from bit_keras.training.interrupts import TrainingDivergedError, UndecodableImageError
+from bit_keras.training.interrupts import (
+    DamagedFileError,
+    TrainingDivergedError,
+    UndecodableImageError,
+)
 from bit_keras.training.logdir import check_logdir
 from bit_keras.training.run_lock import RunLock, is_chief_process
 
@@ -48,7 +52,7 @@ def run_recipe(
             program,
             check,
             work,
-            errors=(TrainingDivergedError, UndecodableImageError),
+            errors=(TrainingDivergedError, UndecodableImageError, DamagedFileError),
             guard=lambda config: RunLock(config.logdir, enabled=is_chief_process()),
             hold_stderr=False,
             interrupted="interrupted before a checkpoint could be saved.",

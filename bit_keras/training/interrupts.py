@@ -72,6 +72,26 @@ class TrainingDivergedError(RuntimeError):
         )
 
 
+class DamagedFileError(RuntimeError):
+    """A record file of the data set (TFDS) is cut short or damaged; the run saved a
+    checkpoint of the steps before the batch that needed it and stopped.
+
+    Attributes:
+        problem: The file and what was wrong with it.
+        step: The step whose batch needed it (not trained).
+        checkpoint: The checkpoint a rerun resumes from (None if none was saved).
+    """
+
+    def __init__(self, problem: str, step: int, checkpoint: str | None, *, rerun: str = ""):
+        self.problem, self.step, self.checkpoint = problem, step, checkpoint
+        kept = f"saved {checkpoint}" if checkpoint else "no checkpoint to resume from yet"
+        super().__init__(
+            f"{problem}; training needed it for step {step} and stopped ({kept}). Copy the "
+            f"file again or prepare the data set again, then run the same command again{rerun} "
+            "to resume."
+        )
+
+
 class UndecodableImageError(RuntimeError):
     """A training image did not decode (`--image_check=header`); the run saved a checkpoint
     of the steps before it and stopped, as an interrupt does.

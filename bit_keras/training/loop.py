@@ -27,10 +27,12 @@ from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras._runtime.stop_requests import StopRequests
 from bit_keras.data.image_check import undecodable_image
 from bit_keras.data.pipeline import eval_steps
+from bit_keras.data.record_files import damaged_file
 from bit_keras.training import report
 from bit_keras.training.checkpoints import Checkpoints
 from bit_keras.training.config import RunConfig
 from bit_keras.training.interrupts import (
+    DamagedFileError,
     TrainingDivergedError,
     TrainingInterrupted,
     UndecodableImageError,
@@ -295,10 +297,14 @@ class _Run:
                 try:
                     loss = float(train_step(iterator))
                 except tf.errors.OpError as e:
-                    path = undecodable_image(e)
-                    if path is None:
+                    path, damaged = undecodable_image(e), damaged_file(e)
+                    if path is None and damaged is None:
                         raise
-                    raise self._undecodable(path, step, start, checkpoints, loss, lr) from None
+                    saved = self._save_before(step, start, checkpoints, loss, lr)
+                    rerun = " without --overwrite" if config.overwrite else ""
+                    if path is not None:
+                        raise UndecodableImageError(path, step, saved, rerun=rerun) from None
+                    raise DamagedFileError(damaged, step, saved, rerun=rerun) from None
                 if not np.isfinite(loss):
                     raise self._diverged(step, loss, lr, checkpoints.latest)
                 progress.update(step, loss, lr)
@@ -402,14 +408,14 @@ class _Run:
             raise self._diverged(step, loss, lr, checkpoints.latest, weights=True)
         return checkpoints.save(step)
 
-    def _undecodable(self, path, step, start, checkpoints, loss, lr) -> UndecodableImageError:
-        # The batch of `step` held a file that does not decode: its step did not run. The
-        # steps before it are saved, as an interrupt saves them, and the run ends.
+    def _save_before(self, step, start, checkpoints, loss, lr) -> str | None:
+        # The batch of `step` could not be read (an image that does not decode, a damaged
+        # file): its step did not run. The steps before it are saved, as an interrupt saves
+        # them; the checkpoint a rerun resumes from (the chief's to name).
         saved = checkpoints.latest
         if step - 1 > start:
             saved = self._save(checkpoints, step - 1, loss, lr)
-        rerun = " without --overwrite" if self.config.overwrite else ""
-        return UndecodableImageError(path, step, saved if self.chief else None, rerun=rerun)
+        return saved if self.chief else None
 
     def _restore(self, path: str) -> None:
         try:

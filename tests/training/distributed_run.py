@@ -7,7 +7,8 @@ same without clipping) or `distill` (a student of the official-layout fixture ch
 runs in LOGDIR/RECIPE and writes `{"recipe": RECIPE, ...its metrics}` to
 `LOGDIR/metrics/RECIPE.TASK.json` (TASK: the worker's index, else 0), not to stdout, where a
 long line can be cut by another thread's output.
-TF_CONFIG configures multi_worker.
+TF_CONFIG configures multi_worker. PRETRAIN_TFDS=NAME:DATA_DIR pre-trains on that prepared TFDS
+data set instead of digits.
 """
 
 import json
@@ -60,6 +61,9 @@ def configured(recipe: str):
         # A bound far below the gradient's norm: every step is clipped, so a clip of each
         # replica's share instead of the global gradient would change the run.
         clip_norm = 0.05 if recipe == "pretrain" else 0.0
+        if recipe == "pretrain" and os.environ.get("PRETRAIN_TFDS"):
+            name, data_dir = os.environ["PRETRAIN_TFDS"].split(":", 1)
+            shared.update(dataset=name, data_dir=data_dir, download=False)
         return PretrainConfig(**shared, base_lr=40, clip_norm=clip_norm), pretrain
     if recipe == "distill":
         # MixUp mixes each replica's batch on its own: no MixUp here, so that one

@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+import sharded_tfds
 
 from bit_test_utils import REPO, run_python
 
@@ -101,7 +102,7 @@ def _free_ports(n):
     return ports
 
 
-def _multi_worker(logdir, recipes, steps=3):
+def _multi_worker(logdir, recipes, steps=3, env=None):
     """Both workers' metrics of each recipe ({recipe: [worker 0's, worker 1's]}) and logs."""
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     procs = []
@@ -113,7 +114,7 @@ def _multi_worker(logdir, recipes, steps=3):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
-                env=_env({"TF_CONFIG": json.dumps(tf_config)}),
+                env=_env({"TF_CONFIG": json.dumps(tf_config), **(env or {})}),
             )
         )
     logs = []
@@ -127,14 +128,17 @@ def _multi_worker(logdir, recipes, steps=3):
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
-    """Fine-tuning, then pre-training, in one start of two workers; the logdir of both."""
+    """Fine-tuning (digits), then pre-training (a TFDS data set in 6 TFRecord files, 3 read by
+    each worker), in one start of two workers; the logdir of both."""
     logdir = tmp_path_factory.mktemp("workers")
-    outputs, _ = _multi_worker(logdir, "finetune,pretrain")
-    return outputs, logdir
+    data_dir = sharded_tfds.prepare(str(tmp_path_factory.mktemp("tfds")))
+    env = {"PRETRAIN_TFDS": f"{sharded_tfds.NAME}:{data_dir}"}
+    outputs, logs = _multi_worker(logdir, "finetune,pretrain", env=env)
+    return outputs, logdir, logs
 
 
 def test_multi_worker_two_processes_end_with_identical_weights(two_workers):
-    runs, logdir = two_workers
+    runs, logdir, _ = two_workers
     outputs, run = runs["finetune"], logdir / "finetune"
     assert [o["replicas"] for o in outputs] == [2, 2]
     assert outputs[0]["loss_history"] == outputs[1]["loss_history"]
@@ -156,6 +160,7 @@ def test_multi_worker_two_processes_end_with_identical_weights(two_workers):
 def test_pretraining_on_two_workers_ends_with_identical_weights_and_one_npz(two_workers):
     outputs, run = two_workers[0]["pretrain"], two_workers[1] / "pretrain"
     assert [o["replicas"] for o in outputs] == [2, 2]
+    assert all(f"on {sharded_tfds.NAME}:" in log for log in two_workers[2])
     assert outputs[0]["loss_history"] == outputs[1]["loss_history"]
     assert outputs[0]["weights"] == outputs[1]["weights"]
     assert (run / "model.npz").exists() and (run / "model.keras").exists()
