@@ -433,7 +433,7 @@ def train_dataset(
 
 
 def eval_dataset(
-    dataset: tf.data.Dataset,
+    dataset: tf.data.Dataset | Callable[[int, int], tf.data.Dataset],
     *,
     size: int,
     batch_size: int,
@@ -445,9 +445,15 @@ def eval_dataset(
     shorter side resized to `resize_shorter` and the centre cropped (upstream), padded with
     masked fillers.
 
-    Every input pipeline yields the same number of full batches, `eval_steps(...)` for each of
-    its replicas (collective ops under multi-worker training need that, TPUs need static
-    shapes); filler examples have mask 0.
+    Each input pipeline evaluates its own contiguous part of the split (`even_part`), read
+    by itself where `dataset` can start and stop anywhere (`DataSource.test`: a TFDS split
+    then reads only the files that hold its part). Every pipeline yields the same number of
+    full batches, `eval_steps(...)` for each of its replicas (collective ops under
+    multi-worker training need that, TPUs need static shapes); filler examples have mask 0.
+
+    Args:
+        dataset: The split as `(image uint8, label)`: a finite dataset, or a function
+            `(start, stop) -> dataset` of its examples `start` to `stop`.
 
     Returns:
         Batches `(images (B, crop, crop, 3), labels int64 (B,), mask float32 (B,))`; a
@@ -457,11 +463,13 @@ def eval_dataset(
     if input_context is not None:
         pipelines, pipeline_id = input_context.num_input_pipelines, input_context.input_pipeline_id
         replicas = input_context.num_replicas_in_sync // pipelines
-    if pipelines > 1:
-        dataset = dataset.shard(pipelines, pipeline_id)
-    shard_size = len(range(pipeline_id, size, pipelines))
+    start, stop = even_part(size, pipelines, pipeline_id)
+    if callable(dataset):
+        dataset = dataset(start, stop)
+    elif pipelines > 1:
+        dataset = dataset.skip(start).take(stop - start)
     batches = eval_steps(size, batch_size, pipelines, replicas) * replicas
-    padding = batches * batch_size - shard_size
+    padding = batches * batch_size - (stop - start)
 
     def prepare(image, label):
         return _eval_image(image, crop, resize_shorter), label, tf.constant(1.0)
@@ -528,6 +536,12 @@ def inference_dataset(dataset: tf.data.Dataset, *, batch_size: int, crop: int) -
         deterministic=True,
     )
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def even_part(size: int, parts: int, index: int) -> tuple[int, int]:
+    """`(start, stop)` of part `index` of `size` examples cut into `parts` contiguous parts
+    whose sizes differ by at most one (`tfds.even_splits`)."""
+    return size * index // parts, size * (index + 1) // parts
 
 
 def eval_steps(size: int, batch_size: int, pipelines: int = 1, replicas: int = 1) -> int:

@@ -172,12 +172,7 @@ def windowed_order(
 
         return tf.data.Dataset.from_tensor_slices((numbers, starts, sizes)).map(files_of)
 
-    def read_file(path, skip, take):
-        # One file's records, checked against its metadata: a file cut short or damaged
-        # ends early (TensorFlow's own error names neither the file nor the data set).
-        held = read(path, skip, take).ignore_errors().batch(_INT64_MAX)
-        none = tf.data.Dataset.from_tensors(tf.zeros([0], tf.string))  # a file that reads none
-        return _checked(held.concatenate(none).take(1).get_single_element(), path, take)
+    read_file = _whole_files(read)
 
     def read_window(epoch, number, chosen, first, n):
         window_files = tf.data.Dataset.from_tensor_slices(
@@ -203,6 +198,19 @@ def windowed_order(
     # The next window is read while this one is used: two windows in memory.
     ds = ds.map(read_window).prefetch(1)
     return ds.flat_map(examples)
+
+
+def _whole_files(read):
+    """`read` as `(path, skip, take)` -> the records as one vector, checked against the
+    metadata: a file cut short or damaged ends early, and TensorFlow's own error names
+    neither the file nor the data set (`damaged_file` reads ours)."""
+
+    def read_file(path, skip, take):
+        held = read(path, skip, take).ignore_errors().batch(_INT64_MAX)
+        none = tf.data.Dataset.from_tensors(tf.zeros([0], tf.string))  # a file that reads none
+        return _checked(held.concatenate(none).take(1).get_single_element(), path, take)
+
+    return read_file
 
 
 # Starts the message of an error raised in a tf.data pipeline for a damaged record file, so
@@ -246,7 +254,11 @@ def in_order(
 ) -> tf.data.Dataset:
     """`(record, label)` of `files`, file after file, as stored."""
     ds = tf.data.Dataset.from_tensor_slices(
-        ([f.path for f in files], [f.skip for f in files], [f.take for f in files])
+        (
+            tf.constant([f.path for f in files], tf.string),
+            tf.constant([f.skip for f in files], tf.int64),
+            tf.constant([f.take for f in files], tf.int64),
+        )
     )
-    ds = ds.flat_map(read)
+    ds = ds.map(_whole_files(read)).unbatch()  # one file in memory at a time
     return ds.map(lambda record: (record, labels(record[None])[0]))

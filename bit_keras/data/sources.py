@@ -25,7 +25,7 @@ from bit_keras.data.image_io import IMAGE_EXTENSIONS, read_image
 from bit_keras.data.manifest import read_manifest
 from bit_keras.data.names import IMAGE_CHECKS, unknown_dataset_message
 from bit_keras.data.pipeline import Examples
-from bit_keras.data.record_files import FileSlice, RecordFiles
+from bit_keras.data.tfds_files import record_files
 
 # The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
 DIGITS_TEST_FRACTION = 0.2
@@ -47,7 +47,8 @@ class DataSource:
         test_size: Examples in the test split.
         train_labels: Returns the labels of the training split in dataset order.
         train: Builds the training split, unshuffled, as `(image uint8, label int64)`, from
-            its first example or, given `start`, from that one (without reading those before).
+            its first example or, given `start` (and `stop`), its examples `start` to `stop`
+            (without reading those before).
         test: Builds the test split, the same way.
         train_examples: The training split as `train_dataset` reads it (by index where the
             data allows it), for an exact resume.
@@ -205,8 +206,8 @@ def digits_source() -> DataSource:
     train_idx, test_idx = _stratified_split(labels, DIGITS_TEST_FRACTION, SPLIT_SEED)
 
     def split(idx):
-        return lambda start=0: tf.data.Dataset.from_tensor_slices(
-            (images[idx[start:]], labels[idx[start:]])
+        return lambda start=0, stop=None: tf.data.Dataset.from_tensor_slices(
+            (images[idx[start:stop]], labels[idx[start:stop]])
         )
 
     return DataSource(
@@ -416,8 +417,8 @@ def csv_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSourc
 
 
 def _file_split(files: np.ndarray, labels: np.ndarray):
-    def build(start=0):
-        ds = tf.data.Dataset.from_tensor_slices((files[start:], labels[start:]))
+    def build(start=0, stop=None):
+        ds = tf.data.Dataset.from_tensor_slices((files[start:stop], labels[start:stop]))
         return ds.map(
             lambda f, y: (read_image(f), y),
             num_parallel_calls=tf.data.AUTOTUNE,
@@ -509,12 +510,28 @@ def tfds_source(
     held_out = next((name_ for name_ in ("test", "validation") if name_ in splits), None)
     num_classes = builder.info.features[label_key].num_classes
 
-    def split(name_, decoders=None):
-        def build(start=0):
-            try:
-                ds = builder.as_dataset(
-                    split=_from(name_, start), shuffle_files=False, decoders=decoders
+    features = builder.info.features
+    what = f"TFDS dataset {name!r}"
+
+    def decode(record):
+        return features.deserialize_example(record)[image_key]
+
+    def split(name_, images=True):
+        def build(start=0, stop=None):
+            part = _from(name_, start, stop)
+            files = record_files(builder, part, label_key, what)
+            if files is not None:  # read from its files, those of this part alone
+                ds = files.in_order()
+                if not images:
+                    return ds
+                return ds.map(
+                    lambda record, label: (decode(record), label),
+                    num_parallel_calls=tf.data.AUTOTUNE,
+                    deterministic=True,
                 )
+            try:  # no files (mock data): as TFDS reads it
+                decoders = None if images else {image_key: tfds.decode.SkipDecoding()}
+                ds = builder.as_dataset(split=part, shuffle_files=False, decoders=decoders)
             except AssertionError as e:  # TFDS' "could not find data in ..."
                 raise ValueError(
                     f"TFDS dataset {name!r} is not prepared in {root!r}. Prepare it where "
@@ -527,15 +544,14 @@ def tfds_source(
 
         return build
 
-    skip = {image_key: tfds.decode.SkipDecoding()}
-
     def train_labels():
-        return np.array([y for _, y in split(train_split, skip)().as_numpy_iterator()], np.int64)
+        labels = split(train_split, images=False)().map(lambda _, label: label)
+        return np.array(list(labels.as_numpy_iterator()), np.int64)
 
     def size(split_name):
         if split_name in builder.info.splits:
             return builder.info.splits[split_name].num_examples
-        return int(split(split_name, skip)().reduce(0, lambda n, _: n + 1))  # e.g. mock data
+        return int(split(split_name, False)().reduce(0, lambda n, _: n + 1))  # e.g. mock data
 
     train_split, train_size = "train", size("train")
     if held_out is None:
@@ -546,20 +562,16 @@ def tfds_source(
         train_size = cut
     else:
         test_size = size(held_out)
-    decode_image_feature = builder.info.features[image_key].decode_example
 
     def train_examples():
-        files = _record_files(builder, train_split, label_key, f"TFDS dataset {name!r}")
+        files = record_files(builder, train_split, label_key, what)
         if files is None:  # no files to read (mock data): a stream
             return Examples(
-                train_size, stream=split(train_split, skip), decode=decode_image_feature
+                train_size,
+                stream=split(train_split, images=False),
+                decode=features[image_key].decode_example,
             )
-        features = builder.info.features
-        return Examples(
-            files.size,
-            files=files,
-            decode=lambda record: features.deserialize_example(record)[image_key],
-        )
+        return Examples(files.size, files=files, decode=decode)
 
     shape = builder.info.features[image_key].shape
     if shape[0] is None or shape[1] is None:
@@ -579,64 +591,14 @@ def tfds_source(
     )
 
 
-def _record_files(builder, split: str, label_key: str, what: str) -> RecordFiles | None:
-    """A prepared TFDS split's record files (TFRecord or ArrayRecord), from the builder's
-    metadata (no pass over the data); None where it has none (mock data)."""
-    import tensorflow_datasets as tfds
-
-    try:
-        instructions = builder.info.splits[split].file_instructions
-    except (KeyError, ValueError):
-        return None
-    files = tuple(FileSlice(os.fspath(i.filename), i.skip, i.take) for i in instructions)
-    if not files:
-        return None
-    what = f"{what}, split {split!r},"
-    missing = [f.path for f in files if not tf.io.gfile.exists(f.path)]
-    if missing:
-        raise ValueError(
-            f"{what} is missing {len(missing)} of its {len(files)} files: "
-            f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}. Prepare it again "
-            f"(`tfds build {builder.name}`) or copy every file of its folder."
-        )
-    spec = {label_key: tf.io.FixedLenFeature([], tf.int64)}
-
-    def labels(records):
-        return tf.io.parse_example(records, spec)[label_key]
-
-    if builder.info.file_format == tfds.core.FileFormat.ARRAY_RECORD:
-        return RecordFiles(files, _read_tfrecord, labels, fetch=_array_record_fetch, what=what)
-    return RecordFiles(files, _read_tfrecord, labels, what=what)
-
-
-def _read_tfrecord(path, skip, take) -> tf.data.Dataset:
-    return tf.data.TFRecordDataset(path).skip(skip).take(take)
-
-
-def _array_record_fetch(files: tuple[FileSlice, ...]):
-    """Indices into `files` (ArrayRecord, read by index) -> their records."""
-    from array_record.python.array_record_data_source import ArrayRecordDataSource
-
-    source = None
-
-    def read(indices):
-        nonlocal source
-        if source is None:  # opened on first use, by the process that reads
-            source = ArrayRecordDataSource([f"{f.path}[{f.skip}:{f.skip + f.take}]" for f in files])
-        return np.array(source.__getitems__(indices.numpy().tolist()), dtype=object)
-
-    def fetch(indices):
-        records = tf.py_function(read, [indices], tf.string)
-        return tf.ensure_shape(records, indices.shape)
-
-    return fetch
-
-
-def _from(split: str, start: int) -> str:
-    """A TFDS split name (`train`, `train[:900]`) from its `start`-th example on."""
-    if not start:
+def _from(split: str, start: int, stop: int | None = None) -> str:
+    """A TFDS split name (`train`, `train[:900]`) from its `start`-th example on, to its
+    `stop`-th (its end when None)."""
+    if not start and stop is None:
         return split
     name, _, rest = split.partition("[")
-    end = rest.rstrip("]").partition(":")[2] if rest else ""
-    begin = int(rest.partition(":")[0] or 0) if rest else 0
+    first, _, end = rest.rstrip("]").partition(":") if rest else ("", "", "")
+    begin = int(first or 0)
+    if stop is not None:
+        end = str(begin + stop) if not end else str(min(int(end), begin + stop))
     return f"{name}[{begin + start}:{end}]"

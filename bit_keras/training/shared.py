@@ -64,7 +64,7 @@ def evaluation_data(
 
     def eval_dataset(context, batch_size):
         return data.eval_dataset(
-            source.test(),
+            source.test,
             size=source.test_size,
             batch_size=batch_size,
             crop=crop,

@@ -42,6 +42,15 @@ def test_the_split_is_read_from_its_files_by_its_metadata(prepared):
     assert [i for i, _, _ in epoch] != list(range(TRAIN_SIZE))  # shuffled
 
 
+def test_a_subset_few_shot_draws_keeps_those_examples_in_the_split_order(prepared):
+    source = _source(prepared)
+    stored = [int(x[0, 0, 0]) for x, _ in source.train()]  # TFDS' order in its files
+    assert sorted(stored) == list(range(TRAIN_SIZE))
+    assert source.train_labels().tolist() == [i % 3 for i in stored]
+    chosen = source.train_examples().subset(np.array([0, 7, 31, 59]))
+    assert sorted(i for i, _, _ in _ids(chosen)) == sorted(stored[k] for k in (0, 7, 31, 59))
+
+
 @pytest.mark.parametrize("pipelines", [2, 4])
 def test_pipelines_read_disjoint_files_that_together_hold_every_example(prepared, pipelines):
     examples = _source(prepared).train_examples()
@@ -51,6 +60,25 @@ def test_pipelines_read_disjoint_files_that_together_hold_every_example(prepared
     seen = [[i for i, _, _ in _ids(shard)] for shard in shards]
     assert sorted(i for s in seen for i in s) == list(range(TRAIN_SIZE))
     assert [len(s) for s in seen] == [shard.size for shard in shards]
+
+
+def test_evaluation_pipelines_read_their_own_part_of_the_test_files(prepared):
+    import tensorflow_datasets as tfds
+
+    source, seen = _source(prepared), []
+    for index in range(2):
+        context = tf.distribute.InputContext(2, index, 2)
+        batches = data.eval_dataset(
+            source.test, size=source.test_size, batch_size=4, crop=8, input_context=context
+        )
+        seen.append([int(y) for _, ys, mask in batches for y, m in zip(ys, mask, strict=True) if m])
+    assert [len(s) for s in seen] == [6, 6]
+    assert sorted(seen[0] + seen[1]) == sorted(i % 3 for i in range(100, 112))
+    # Each half is a TFDS sub-split that TFDS reads from 3 of the 6 files.
+    builder = tfds.builder(NAME, data_dir=prepared[0])
+    parts = [builder.info.splits[f"test[{a}:{b}]"].file_instructions for a, b in ((0, 6), (6, 12))]
+    assert [len(p) for p in parts] == [3, 3]
+    assert not {i.filename for i in parts[0]} & {i.filename for i in parts[1]}
 
 
 def test_fewer_files_than_pipelines_is_one_clear_error(prepared):

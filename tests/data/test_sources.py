@@ -183,3 +183,6 @@ def test_tfds_splits_start_where_asked():
     assert _from("train", 500) == "train[500:]"
     assert _from("train[:900]", 100) == "train[100:900]"
     assert _from("train[900:]", 5) == "train[905:]"
+    assert _from("train", 10, 20) == "train[10:20]"
+    assert _from("train[900:]", 5, 10) == "train[905:910]"
+    assert _from("train[:900]", 100, 950) == "train[100:900]"
