@@ -1,6 +1,11 @@
 """Writing files and folders all at once: to a temporary name beside the target, then renamed.
 
-Imports no other part of bit_keras.
+Targets on a filesystem TensorFlow reads (`gs://`, `ram://`: `files.is_remote`) are written
+locally first. A file is copied beside the target under a temporary name, then renamed (an
+object store's rename is a copy and a delete: a reader never sees half a file, though two
+writers may race); a folder is copied into place file by file after the old one is deleted.
+
+Imports only `files` of bit_keras.
 """
 
 from __future__ import annotations
@@ -8,7 +13,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
+
+from bit_keras._runtime import files
 
 
 def save_atomically(path: str | os.PathLike, save: Callable[[str], object]) -> None:
@@ -20,9 +28,12 @@ def save_atomically(path: str | os.PathLike, save: Callable[[str], object]) -> N
     of temporary files.
     """
     path = os.fspath(path)
+    suffix = next((s for s in (".weights.h5",) if path.endswith(s)), os.path.splitext(path)[1])
+    if files.is_remote(path):
+        _save_remote(path, save, suffix)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    suffix = next((s for s in (".weights.h5",) if path.endswith(s)), os.path.splitext(path)[1])
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
     os.close(fd)
     try:
@@ -45,7 +56,12 @@ def save_directory_atomically(
     Raises:
         FileExistsError: `path` exists and `overwrite` is False.
     """
-    path = os.path.abspath(os.fspath(path))
+    path = files.absolute(path)
+    if files.is_remote(path):
+        if files.exists(path) and not overwrite:
+            raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
+        _save_remote_directory(path, save)
+        return
     if os.path.lexists(path) and not overwrite:
         raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
     folder = os.path.dirname(path)
@@ -69,6 +85,50 @@ def save_directory_atomically(
         for leftover in (tmp, old):
             if leftover is not None and os.path.lexists(leftover):
                 shutil.rmtree(leftover) if os.path.isdir(leftover) else os.remove(leftover)
+
+
+def _save_remote(path: str, save: Callable[[str], object], suffix: str) -> None:
+    folder = files.parent(path)
+    files.makedirs(folder)
+    tmp = files.join(folder, f".tmp-{uuid.uuid4().hex}{suffix}")
+    with tempfile.TemporaryDirectory(prefix="bit_keras_") as local:
+        written = os.path.join(local, f"file{suffix}")
+        save(written)
+        try:
+            files.copy(written, tmp)
+            files.rename(tmp, path)
+        finally:
+            _discard(tmp, files.remove)
+
+
+def _save_remote_directory(path: str, save: Callable[[str], object]) -> None:
+    # Written locally, then the old folder deleted and the new one copied into place, file by
+    # file: filesystems reached through TensorFlow rename files, not folders (object stores
+    # have none; ram:// loses a renamed folder's files), so a reader may see it half-copied.
+    with tempfile.TemporaryDirectory(prefix="bit_keras_") as local:
+        save(local)
+        _discard(path, files.rmtree)
+        _copy_tree(local, path)
+
+
+def _discard(path: str, delete: Callable[[str], object]) -> None:
+    # A temporary copy left by a failure; gone already after a rename (some filesystems,
+    # ram://, still say a renamed folder exists).
+    try:
+        if files.exists(path):
+            delete(path)
+    except Exception:
+        pass
+
+
+def _copy_tree(local: str, target: str) -> None:
+    files.makedirs(target)
+    for name in os.listdir(local):
+        source = os.path.join(local, name)
+        if os.path.isdir(source):
+            _copy_tree(source, files.join(target, name))
+        else:
+            files.copy(source, files.join(target, name))
 
 
 def _umask() -> int:

@@ -3,11 +3,13 @@ atomically."""
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 
 import numpy as np
 
+from bit_keras._runtime import files
 from bit_keras._runtime.atomic_write import save_atomically
 
 
@@ -30,10 +32,14 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
             an object (pickled) array.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not files.isfile(path):
         raise FileNotFoundError(f"No checkpoint file at {path!r}.")
-    if not zipfile.is_zipfile(path):
-        with open(path, "rb") as f:
+    source = path
+    if files.is_remote(path):  # gs://, ram://: read whole (numpy reads local files only)
+        with files.open_file(path, "rb") as f:
+            source = io.BytesIO(f.read())
+    if not zipfile.is_zipfile(source):
+        with files.open_file(path, "rb") as f:
             single_array = f.read(6) == b"\x93NUMPY"
         if not single_array:
             # Checked here: numpy would call any other file "pickled data" and suggest
@@ -43,7 +49,7 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
                 "(truncated, corrupt or another format)."
             )
     try:
-        archive = np.load(path, allow_pickle=False)
+        archive = np.load(source, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise CheckpointError(
             f"{path!r} is not a readable .npz checkpoint (truncated, corrupt or another "

@@ -12,14 +12,18 @@ as BiT transfers.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import json
 import os
+import shutil
+import tempfile
 
 import keras
 import numpy as np
 
+from bit_keras._runtime import files
 from bit_keras._runtime.atomic_write import save_directory_atomically
 from bit_keras.checkpoint import layout
 from bit_keras.checkpoint.fetch import CheckpointDownloadError
@@ -90,7 +94,9 @@ def local_weights_file(source: str | os.PathLike) -> str:
     An `hf-hub:ORG/NAME[@REVISION]` name is downloaded (its `model.safetensors`, with timm's
     `config.json` beside it where the repository has one) into the Hugging Face cache once; a
     folder in timm's Hub layout gives its `model.safetensors`; any other path is returned as
-    it is, existing or not.
+    it is, existing or not. A file (or timm-layout folder) on a filesystem TensorFlow reads
+    (`gs://`, `ram://`) is copied into a local temporary folder first, removed when the
+    process ends.
 
     Raises:
         CheckpointError: a folder without `model.safetensors`, or a Hub file that does not
@@ -106,6 +112,8 @@ def local_weights_file(source: str | os.PathLike) -> str:
             download_from_hub(name, CONFIG_FILE)
         return path
     path = os.fspath(source)
+    if files.is_remote(path):
+        return _copied_locally(path)
     if os.path.isdir(path):
         inside = os.path.join(path, SAFETENSORS_FILE)
         if not os.path.isfile(inside):
@@ -119,6 +127,32 @@ def local_weights_file(source: str | os.PathLike) -> str:
             )
         return inside
     return path
+
+
+def _copied_locally(path: str) -> str:
+    # The file (a folder's model.safetensors, with timm's config.json beside it where there
+    # is one) copied into a temporary folder of this process.
+    folder = tempfile.mkdtemp(prefix="bit_keras_weights_")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    names = [os.path.basename(path.rstrip("/"))]
+    if files.isdir(path):
+        path, names = path.rstrip("/"), [SAFETENSORS_FILE, CONFIG_FILE]
+        if not files.isfile(files.join(path, SAFETENSORS_FILE)):
+            raise CheckpointError(
+                f"Folder {path!r} holds no {SAFETENSORS_FILE} (timm's Hub layout)."
+            )
+        local = os.path.join(folder, SAFETENSORS_FILE)
+    else:
+        path, local = files.parent(path), os.path.join(folder, names[0])
+        if names[0].endswith(".safetensors"):
+            names.append(CONFIG_FILE)
+    for name in names:
+        remote = files.join(path, name)
+        if name == names[0] and not files.exists(remote):
+            raise FileNotFoundError(f"No weights file at {remote!r}.")
+        if files.isfile(remote):
+            files.copy(remote, os.path.join(folder, name))
+    return local
 
 
 def timm_input_size(path: str | os.PathLike) -> int | None:

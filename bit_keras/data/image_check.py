@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -23,6 +22,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import tensorflow as tf
 
+from bit_keras._runtime import files as fs
 from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras._runtime.tf_logs import held_stderr, logs_wanted
 from bit_keras.data.image_io import image_format, read_image
@@ -42,10 +42,11 @@ def header_failures(files: Iterable[str]) -> dict[str, str]:
     bad = {}
     for file in files:
         try:
-            with open(file, "rb") as f:
+            with fs.open_file(file, "rb") as f:
                 header = f.read(16)
-        except OSError as e:
-            bad[str(file)] = f"cannot be read ({e.strerror})"
+        except Exception as e:  # OSError here, TensorFlow's errors for gs://
+            why = getattr(e, "strerror", None) or type(e).__name__
+            bad[str(file)] = f"cannot be read ({why})"
             continue
         if image_format(header) is None:
             bad[str(file)] = NOT_AN_IMAGE
@@ -117,30 +118,26 @@ def _decode_all(files: list[str], verdicts: dict, out, every_seconds: float) -> 
 
 
 def _stamp(file: str) -> list[int]:
-    try:
-        st = os.stat(file)
-    except OSError:
-        return [-1, -1]
-    return [st.st_size, st.st_mtime_ns]
+    return list(fs.stamp(file))
 
 
 def _read_verdicts(path: str | None) -> dict[str, list]:
-    if not path or not os.path.isfile(path):
+    if not path or not fs.isfile(path):
         return {}
     try:
-        with open(path) as f:
+        with fs.open_file(path) as f:
             record = json.load(f)
-    except (OSError, ValueError):
-        return {}  # damaged or not ours: decode again
+    except Exception:  # damaged or not ours: decode again
+        return {}
     if record.get("version") != _VERDICTS_VERSION:
         return {}
     return {k: v for k, v in record.get("files", {}).items() if isinstance(v, list) and len(v) == 3}
 
 
 def _write_verdicts(path: str, verdicts: dict, stamps: dict, known: dict) -> None:
-    files = dict(known)
-    files.update({f: [*stamps[f], bool(ok)] for f, ok in verdicts.items()})
-    record = {"version": _VERDICTS_VERSION, "files": files}
+    kept = dict(known)
+    kept.update({f: [*stamps[f], bool(ok)] for f, ok in verdicts.items()})
+    record = {"version": _VERDICTS_VERSION, "files": kept}
 
     def write(tmp):
         with open(tmp, "w") as f:

@@ -11,6 +11,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from bit_keras._runtime import files
+
 # File endings of the formats `decode_image` reads (image folders are listed by them).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp")
 # The first bytes of each format `decode_image` reads.
@@ -68,7 +70,7 @@ def load_image(path: str | os.PathLike, size: int | tuple[int, int]) -> np.ndarr
         ValueError: the file is not an image TensorFlow can decode.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not files.isfile(path):
         raise FileNotFoundError(f"No image file at {path!r}.")
     try:
         image = read_image(path)

@@ -20,6 +20,8 @@ import os
 
 import numpy as np
 
+from bit_keras._runtime import files as fs
+
 HEADER_NAMES = ("path", "image", "file", "filename", "image_path")
 # At most this many bad rows are listed in one error.
 _MAX_LISTED = 20
@@ -85,12 +87,16 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
             an image file that does not exist, a path listed twice), each named with its line.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not fs.isfile(path):
         raise ValueError(f"CSV manifest {path!r} does not exist.")
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = fs.parent(fs.absolute(path))
+    # Locally each image file is checked to exist now (a stat each); on a filesystem reached
+    # through TensorFlow (gs://), that would be a request per row: there a missing file is
+    # named when the image check or training reads it.
+    check_exists = not fs.is_remote(path)
     files, labels, lines, problems, seen = [], [], [], [], {}
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with fs.open_file(path, "r", newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             for row in reader:
                 line = reader.line_num
@@ -106,8 +112,9 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
                 if not names:
                     problems.append(f"line {line}: {image!r} has no label")
                     continue
-                full = image if os.path.isabs(image) else os.path.join(folder, image)
-                if not os.path.isfile(full):
+                absolute = os.path.isabs(image) or fs.is_remote(image)
+                full = image if absolute else fs.join(folder, image)
+                if check_exists and not fs.is_remote(full) and not os.path.isfile(full):
                     problems.append(f"line {line}: no image file at {full!r}")
                     continue
                 if full in seen:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import os
 
+from bit_keras._runtime import files
+
 BUILT_IN = "digits"
 # How the files of a folder or manifest are checked (`image_check.py`): `decode` every file
 # once at loading; `header` its first bytes only.
@@ -40,14 +42,14 @@ def check_dataset_name(spec: str, data_dir: str | None = None) -> None:
         return
     if spec.startswith("folder:"):
         path = spec.removeprefix("folder:")
-        if not os.path.isdir(path):
+        if not files.isdir(path):
             raise ValueError(f"Dataset folder {path!r} does not exist.")
         return
     if spec.startswith("csv:"):
         path = spec.removeprefix("csv:")
-        if path.endswith(".csv") and not os.path.exists(path):
+        if path.endswith(".csv") and not files.exists(path):
             raise ValueError(f"CSV manifest {path!r} does not exist.")  # read_manifest's words
-        if not os.path.exists(path):
+        if not files.exists(path):
             raise ValueError(f"No CSV manifest or folder of manifests at {path!r}.")
         return
     from tensorflow_datasets.core import naming, registered
@@ -64,6 +66,6 @@ def check_dataset_name(spec: str, data_dir: str | None = None) -> None:
     except registered.DatasetNotFoundError:
         pass
     root = data_dir or os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets"
-    if os.path.isdir(os.path.join(os.path.expanduser(root), name.name)):
+    if files.isdir(files.join(os.path.expanduser(root), name.name)):
         return  # prepared without code: TFDS reads it from its files
     raise ValueError(unknown_dataset_message(spec, registered.list_imported_builders()))

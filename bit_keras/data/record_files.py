@@ -57,7 +57,7 @@ class RecordFiles:
     read: Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tf.data.Dataset]
     labels: Callable[[tf.Tensor], tf.Tensor]
     fetch: Callable[[tuple[FileSlice, ...]], Callable[[tf.Tensor], tf.Tensor]] | None = None
-    what: str = "The data set"
+    what: str = "the data set"
 
     @property
     def size(self) -> int:
@@ -86,11 +86,12 @@ class RecordFiles:
             files_per_window=files_per_window(self.files, examples_per_window),
             key=key,
             start=start,
+            what=self.what,
         )
 
     def in_order(self) -> tf.data.Dataset:
         """`(record, label)` of the files, as stored."""
-        return in_order(self.files, self.read, self.labels)
+        return in_order(self.files, self.read, self.labels, self.what)
 
 
 def share_files(
@@ -102,8 +103,9 @@ def share_files(
         ValueError: fewer files than pipelines (a pipeline would read nothing), naming both.
     """
     if len(files) < pipelines:
+        split = what[:1].upper() + what[1:]
         raise ValueError(
-            f"{what} is stored in {len(files)} file(s), fewer than the {pipelines} input "
+            f"{split} is stored in {len(files)} file(s), fewer than the {pipelines} input "
             "pipelines (one per worker) that each read their own files. Prepare it in at "
             f"least {pipelines} files (`tfds build ... --num_shards={pipelines}` or more), or "
             "run fewer workers."
@@ -130,6 +132,7 @@ def windowed_order(
     files_per_window: int,
     key: int,
     start: int = 0,
+    what: str = "the data set",
 ) -> tf.data.Dataset:
     """Endless `(record, label, position)` of `files`, read a window of files at a time.
 
@@ -141,6 +144,7 @@ def windowed_order(
         key: Seeds the order: the same key, the same order.
         start: The first position (position p is the (p % size)-th record of epoch
             p // size); only the window that holds it is read before it.
+        what: The split, in words, for the error about a damaged file.
 
     Returns:
         A dataset in the order keyed by `key`, from position `start` on.
@@ -172,7 +176,7 @@ def windowed_order(
 
         return tf.data.Dataset.from_tensor_slices((numbers, starts, sizes)).map(files_of)
 
-    read_file = _whole_files(read)
+    read_file = _whole_files(read, what)
 
     def read_window(epoch, number, chosen, first, n):
         window_files = tf.data.Dataset.from_tensor_slices(
@@ -200,7 +204,7 @@ def windowed_order(
     return ds.flat_map(examples)
 
 
-def _whole_files(read):
+def _whole_files(read, what: str):
     """`read` as `(path, skip, take)` -> the records as one vector, checked against the
     metadata: a file cut short or damaged ends early, and TensorFlow's own error names
     neither the file nor the data set (`damaged_file` reads ours)."""
@@ -208,7 +212,7 @@ def _whole_files(read):
     def read_file(path, skip, take):
         held = read(path, skip, take).ignore_errors().batch(_INT64_MAX)
         none = tf.data.Dataset.from_tensors(tf.zeros([0], tf.string))  # a file that reads none
-        return _checked(held.concatenate(none).take(1).get_single_element(), path, take)
+        return _checked(held.concatenate(none).take(1).get_single_element(), path, take, what)
 
     return read_file
 
@@ -218,14 +222,17 @@ def _whole_files(read):
 _DAMAGED_MARKER = "bit_keras-damaged-record-file: "
 
 
-def _checked(records: tf.Tensor, path: tf.Tensor, take: tf.Tensor) -> tf.Tensor:
+def _checked(records: tf.Tensor, path: tf.Tensor, take: tf.Tensor, what: str) -> tf.Tensor:
     """`records`, read from `path`, if they are the `take` its metadata promises; else an
     error naming the file (`damaged_file`)."""
 
+    split = what.rstrip(",")
+
+    @tf.autograph.experimental.do_not_convert
     def fail(path, count, take):
         raise ValueError(
-            f"{_DAMAGED_MARKER}Record file {path.numpy().decode()} is cut short or damaged: "
-            f"{int(count)} of its {int(take)} records read"
+            f"{_DAMAGED_MARKER}Record file {path.numpy().decode()} of {split} is missing, cut "
+            f"short or damaged: {int(count)} of its {int(take)} records read"
         )
 
     count = tf.size(records, tf.int64)
@@ -251,6 +258,7 @@ def in_order(
     files: Sequence[FileSlice],
     read: Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tf.data.Dataset],
     labels: Callable[[tf.Tensor], tf.Tensor],
+    what: str = "the data set",
 ) -> tf.data.Dataset:
     """`(record, label)` of `files`, file after file, as stored."""
     ds = tf.data.Dataset.from_tensor_slices(
@@ -260,5 +268,5 @@ def in_order(
             tf.constant([f.take for f in files], tf.int64),
         )
     )
-    ds = ds.map(_whole_files(read)).unbatch()  # one file in memory at a time
+    ds = ds.map(_whole_files(read, what)).unbatch()  # one file in memory at a time
     return ds.map(lambda record: (record, labels(record[None])[0]))

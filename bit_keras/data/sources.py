@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from bit_keras._runtime import files as fs
 from bit_keras.data.image_check import (
     bad_images_message,
     decode_failures,
@@ -234,12 +235,13 @@ def folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSo
     decode is an error listing the bad files, or is left out and listed in `skipped_files`
     with `skip_bad_images`.
     """
-    if not os.path.isdir(path):
+    if not fs.isdir(path):
         raise ValueError(f"Dataset folder {path!r} does not exist.")
-    test_dir = next((os.path.join(path, d) for d in TEST_SPLIT_NAMES if _isdir(path, d)), None)
-    if _isdir(path, "train") and test_dir:
-        classes = _classes(os.path.join(path, "train"))
-        train_files, train_labels = _list_images(os.path.join(path, "train"), classes)
+    top = set(fs.scan(path, _is_image)[0])
+    test_dir = next((fs.join(path, d) for d in TEST_SPLIT_NAMES if d in top), None)
+    if "train" in top and test_dir:
+        classes = _classes(fs.join(path, "train"))
+        train_files, train_labels = _list_images(fs.join(path, "train"), classes)
         test_files, test_labels = _list_images(test_dir, classes)
         bad = checks.bad_files(f"Dataset folder {path!r}", train_files, test_files)
         train_files, train_labels = _without(bad, train_files, train_labels)
@@ -280,12 +282,10 @@ def folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSo
 
 def _is_unlabelled_folder(path: str) -> bool:
     """A folder holding image files and no sub-folders."""
-    if not os.path.isdir(path):
+    if not fs.isdir(path):
         return False
-    entries = os.listdir(path)
-    return not any(_isdir(path, e) for e in entries) and any(
-        e.lower().endswith(IMAGE_EXTENSIONS) for e in entries
-    )
+    folders, names = fs.scan(path, _is_image)
+    return not folders and any(_is_image(name) for name in names)
 
 
 def unlabelled_folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSource:
@@ -296,10 +296,7 @@ def unlabelled_folder_source(path: str, *, checks: _ImageChecks = _ImageChecks()
     are checked as an image folder's are.
     """
     files = np.array(
-        sorted(
-            os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTENSIONS)
-        ),
-        dtype=str,
+        [fs.join(path, f) for f in fs.scan(path, _is_image)[1] if _is_image(f)], dtype=str
     )
     bad = checks.bad_files(f"Image folder {path!r}", files, ())
     files = files[~np.isin(files, bad)]
@@ -361,23 +358,20 @@ def csv_source(path: str, *, checks: _ImageChecks = _ImageChecks()) -> DataSourc
         ValueError: missing files, bad rows (named by line), test labels the training rows do
             not have, or files that are not images (unless `skip_bad_images`).
     """
-    if os.path.isdir(path):
-        train_csv = os.path.join(path, "train.csv")
+    if fs.isdir(path):
+        present = set(fs.scan(path)[1])
+        train_csv = fs.join(path, "train.csv")
         test_csv = next(
-            (
-                os.path.join(path, f"{name}.csv")
-                for name in TEST_SPLIT_NAMES
-                if os.path.isfile(os.path.join(path, f"{name}.csv"))
-            ),
+            (fs.join(path, f"{n}.csv") for n in TEST_SPLIT_NAMES if f"{n}.csv" in present),
             None,
         )
-        if not os.path.isfile(train_csv) or test_csv is None:
+        if "train.csv" not in present or test_csv is None:
             raise ValueError(
                 f"Manifest folder {path!r} needs train.csv and test.csv (or val.csv, "
                 "validation.csv); or pass a CSV file, whose held-out rows are the test split."
             )
         train, test = read_manifest(train_csv), read_manifest(test_csv)
-    elif path.endswith(".csv") or os.path.isfile(path):
+    elif path.endswith(".csv") or fs.isfile(path):
         whole = read_manifest(path)
         train_idx, test_idx = minival_split(len(whole.files))
         if not len(train_idx) or not len(test_idx):
@@ -433,12 +427,12 @@ def _without(bad: list[str], files: np.ndarray, labels: np.ndarray):
     return files[keep], labels[keep]
 
 
-def _isdir(path, name):
-    return os.path.isdir(os.path.join(path, name))
+def _is_image(name: str) -> bool:
+    return name.lower().endswith(IMAGE_EXTENSIONS)
 
 
 def _classes(path: str) -> list[str]:
-    classes = sorted(d for d in os.listdir(path) if _isdir(path, d))
+    classes = fs.scan(path, _is_image)[0]
     if len(classes) < 2:
         raise ValueError(
             f"Dataset folder {path!r} needs one sub-folder per class, at least 2. Found: {classes}"
@@ -449,12 +443,12 @@ def _classes(path: str) -> list[str]:
 def _list_images(path: str, classes: list[str]):
     files, labels = [], []
     for label, name in enumerate(classes):
-        folder = os.path.join(path, name)
-        if not os.path.isdir(folder):
+        folder = fs.join(path, name)
+        if not fs.isdir(folder):
             raise ValueError(f"Class folder {folder!r} is missing.")
-        for fname in sorted(os.listdir(folder)):
-            if fname.lower().endswith(IMAGE_EXTENSIONS):
-                files.append(os.path.join(folder, fname))
+        for fname in fs.scan(folder, _is_image)[1]:
+            if _is_image(fname):
+                files.append(fs.join(folder, fname))
                 labels.append(label)
     return np.array(files, dtype=str), np.array(labels, dtype=np.int64)
 

@@ -16,6 +16,7 @@ import difflib
 import fnmatch
 import os
 
+from bit_keras._runtime import files
 from bit_keras.checkpoint.fetch import BIT_MODELS_URL
 from bit_keras.checkpoint.formats import SUFFIXES as WEIGHTS_SUFFIXES
 from bit_keras.checkpoint.hub import HUB_PREFIX, SAFETENSORS_FILE, is_hub_name, parse_hub_name
@@ -311,7 +312,7 @@ def check_weights(name: str, weights) -> PretrainedModel | Architecture:
         parse_hub_name(weights)  # its form; the download comes with the build
         return spec
     if _existing_file(weights):
-        if os.path.isfile(weights) and not os.fspath(weights).endswith(WEIGHTS_SUFFIXES):
+        if files.isfile(os.fspath(weights)) and not os.fspath(weights).endswith(WEIGHTS_SUFFIXES):
             raise ValueError(
                 f"Weights files must end in one of {', '.join(WEIGHTS_SUFFIXES)} (an "
                 "official-layout .npz, timm's model.safetensors, a Keras model or Keras "
@@ -348,7 +349,8 @@ def _existing_file(source) -> bool:
     # A weights file, or a folder in timm's Hub layout (its model.safetensors).
     if not isinstance(source, (str, os.PathLike)):
         return False
-    return os.path.isfile(source) or os.path.isfile(os.path.join(source, SAFETENSORS_FILE))
+    source = os.fspath(source)
+    return files.isfile(source) or files.isfile(files.join(source, SAFETENSORS_FILE))
 
 
 def check_source(source) -> None:

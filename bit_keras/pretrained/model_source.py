@@ -16,6 +16,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
+from bit_keras._runtime import files
 from bit_keras.checkpoint.hub import is_timm_source
 from bit_keras.predictions import class_ids, class_names
 from bit_keras.pretrained import catalog
@@ -108,9 +109,9 @@ def check_model_spec(
     source = os.fspath(source)
     default = default_resolution
     if source.endswith((".keras", ".npz", ".safetensors")):
-        if not os.path.isfile(source):
+        if not files.isfile(source):
             raise ValueError(f"Model file {source!r} does not exist.")
-        if not os.access(source, os.R_OK):
+        if not files.is_remote(source) and not os.access(source, os.R_OK):
             raise ValueError(f"Model file {source!r} is not readable.")
     if is_timm_source(source):
         info = catalog.find_model_for_hub(source)
@@ -180,13 +181,13 @@ def _spec(
 
 
 def _read_run_config(path: str) -> dict | None:
-    config_path = os.path.join(os.path.dirname(os.path.abspath(path)), RUN_CONFIG_FILE)
-    if not os.path.isfile(config_path):
+    config_path = files.join(files.parent(files.absolute(path)), RUN_CONFIG_FILE)
+    if not files.isfile(config_path):
         return None
     try:
-        with open(config_path) as f:
+        with files.open_file(config_path) as f:
             return json.load(f)
-    except (OSError, ValueError) as e:
+    except Exception as e:  # OSError, JSON's ValueError; TensorFlow's errors for gs://
         raise ValueError(f"Cannot read the run record {config_path!r}: {e}") from e
 
 

@@ -29,7 +29,9 @@ def damage(path: str) -> str | None:
     """Why the checkpoint at prefix `path` cannot be read back, or None when every tensor
     reads."""
     try:
-        reader = tf.train.load_checkpoint(path)
+        # The prefix itself (`load_checkpoint` would take a prefix that its filesystem calls a
+        # folder, as ram:// calls every prefix, for a folder of checkpoints).
+        reader = tf.compat.v1.train.NewCheckpointReader(path)
         for name in reader.get_variable_to_shape_map():
             reader.get_tensor(name)
     except (tf.errors.OpError, OSError, ValueError, IndexError, RuntimeError) as e:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
+from bit_keras._runtime import files
 from bit_keras.training.config import RunConfig
 
 MODEL_FILE = "model.keras"
@@ -24,7 +24,12 @@ PREDICTIONS_FILE = "predictions.npz"
 def check_logdir(config: RunConfig) -> None:
     """Raises ValueError, before anything is written, for a logdir this run cannot use: a
     file, a folder it cannot write, or the folder of a run of another model or data set."""
-    logdir = os.path.abspath(config.logdir)
+    logdir = files.absolute(config.logdir)
+    if files.is_remote(logdir):
+        if files.isfile(logdir):
+            raise ValueError(f"--logdir {logdir!r} is a file, not a folder: pass a new --logdir.")
+        _check_same_run(config, logdir)
+        return
     existing = logdir
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
@@ -35,16 +40,20 @@ def check_logdir(config: RunConfig) -> None:
             f"--logdir {logdir!r} cannot be written ({existing!r} is not writable): pass a "
             "folder you can write to."
         )
+    _check_same_run(config, logdir)
+
+
+def _check_same_run(config: RunConfig, logdir: str) -> None:
     if config.overwrite:
         return  # the run there is deleted before this one starts
-    record_path = os.path.join(logdir, CONFIG_FILE)
-    if not os.path.isfile(record_path):
+    record_path = files.join(logdir, CONFIG_FILE)
+    if not files.isfile(record_path):
         return
     try:
-        with open(record_path) as f:
+        with files.open_file(record_path) as f:
             previous = json.load(f).get("config") or {}
-    except (OSError, ValueError):
-        return  # not ours to judge; the checkpoint restore still checks the model
+    except Exception:  # unreadable: not ours to judge; the checkpoint restore checks the model
+        return
     for key in ("model", "dataset"):
         if key in previous and previous[key] != getattr(config, key):
             raise ValueError(
@@ -57,7 +66,7 @@ def check_logdir(config: RunConfig) -> None:
 def check_finished_run(logdir: str) -> None:
     """Raises ValueError unless `logdir` holds a finished run's `config.json` and predictions
     (what a report is drawn from). No TensorFlow: `bit-report` checks its folder with it."""
-    if not all(os.path.isfile(os.path.join(logdir, f)) for f in (CONFIG_FILE, PREDICTIONS_FILE)):
+    if not all(files.isfile(files.join(logdir, f)) for f in (CONFIG_FILE, PREDICTIONS_FILE)):
         raise ValueError(
             f"{logdir!r} holds no finished run: a report needs its {CONFIG_FILE} and "
             f"{PREDICTIONS_FILE}, which a run writes when it ends."
@@ -68,13 +77,13 @@ def clear_run(logdir: str) -> None:
     """Deletes what a run wrote into `logdir` (checkpoints, TensorBoard events, the model, its
     JSON and its report), and nothing else that may be there (the image check's verdicts
     stay: they are about the data)."""
-    if not os.path.isdir(logdir):
+    if not files.isdir(logdir):
         return
-    for name in os.listdir(logdir):
-        path = os.path.join(logdir, name)
-        if name in (CHECKPOINT_DIR, WORKERS_DIR, REPORT_DIR) and os.path.isdir(path):
-            shutil.rmtree(path)
+    for name in files.listdir(logdir):
+        path = files.join(logdir, name)
+        if name in (CHECKPOINT_DIR, WORKERS_DIR, REPORT_DIR) and files.isdir(path):
+            files.rmtree(path)
         elif name in (MODEL_FILE, CONFIG_FILE, REPORT_FILE, PREDICTIONS_FILE) or name.startswith(
             "events.out.tfevents."
         ):
-            os.remove(path)
+            files.remove(path)

@@ -13,7 +13,6 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from bit_keras._runtime import files
 from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras._runtime.backend_check import require_tensorflow_backend
 from bit_keras._runtime.stop_requests import StopRequests
@@ -349,8 +349,8 @@ class _Run:
         trained = start < total
         if trained:
             self._save(checkpoints, total, loss, lr)
-        if not self.chief:
-            shutil.rmtree(self._worker_dir(), ignore_errors=True)
+        if not self.chief and files.exists(self._worker_dir()):
+            files.rmtree(self._worker_dir())
 
         model_path = os.path.join(config.logdir, MODEL_FILE)
         metrics = {
@@ -364,7 +364,7 @@ class _Run:
         }
         # A restart of a finished run trains nothing: keep the files (and metrics) it wrote.
         outputs, written = [], False
-        if self.chief and (trained or not os.path.exists(model_path)):
+        if self.chief and (trained or not files.exists(model_path)):
             written = True
             save_atomically(model_path, self.model.save)
             outputs = recipe.write_outputs(self.model, config.logdir)
@@ -382,7 +382,7 @@ class _Run:
             for path in outputs:
                 self.out(f"Wrote {path}")
             kept = REPORT_FILE if config.report else PREDICTIONS_FILE
-            if written or not os.path.exists(os.path.join(config.logdir, kept)):
+            if written or not files.exists(os.path.join(config.logdir, kept)):
                 self._report(examples)
         return metrics
 

@@ -18,8 +18,8 @@ Everything is written to temporary names and renamed; the pictures are PNG files
 from __future__ import annotations
 
 import dataclasses
-import glob
 import html
+import io
 import json
 import os
 from collections.abc import Callable
@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from bit_keras._runtime import files
 from bit_keras._runtime.atomic_write import save_atomically, save_directory_atomically
 from bit_keras.training.logdir import (
     CONFIG_FILE,
@@ -105,7 +106,7 @@ class Examples:
 
     @classmethod
     def load(cls, path: str) -> Examples:
-        with np.load(path) as npz:
+        with files.open_file(path, "rb") as f, np.load(io.BytesIO(f.read())) as npz:
             arrays = {key: npz[key] for key in npz.files}
         return cls(arrays, arrays.pop(_SHOWN), arrays.pop(_THUMBNAILS))
 
@@ -153,7 +154,12 @@ def read_scalars(logdir: str) -> dict[str, dict[int, float]]:
     value is kept.
     """
     runs = []  # (first wall time, [(tag, step, value), ...]) of each event file
-    for path in glob.glob(os.path.join(glob.escape(logdir), "events.out.tfevents.*")):
+    events = [
+        os.path.join(logdir, name)
+        for name in files.listdir(logdir)
+        if name.startswith("events.out.tfevents.")
+    ]
+    for path in events:
         first, values = float("inf"), []
         try:
             for event in tf.compat.v1.train.summary_iterator(path):
@@ -188,7 +194,7 @@ def write_report(logdir: str, out: Callable[[str], object] = print) -> str:
     check_finished_run(logdir)
     record_path = os.path.join(logdir, CONFIG_FILE)
     predictions_path = os.path.join(logdir, PREDICTIONS_FILE)
-    with open(record_path) as f:
+    with files.open_file(record_path) as f:
         record = json.load(f)
     examples = Examples.load(predictions_path)
     predictions = examples.predictions()

@@ -10,6 +10,10 @@ a fraction of a second, and the loop's own `with` inside is a no-op. A second ru
 and stops at once, naming the first. A lock left by a process that died without cleaning up
 (SIGKILL, a crash) on this host is taken over, with a message; one from another host cannot
 be checked from here, so the message says how to remove it.
+
+A logdir on a filesystem TensorFlow reads (`gs://`, `ram://`) is locked the same way, except
+that its lock file is created after a check that it is absent: object stores offer no atomic
+create-if-absent through TensorFlow, so two runs started the same second may both go on.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import json
 import os
 import socket
 from collections.abc import Callable
+
+from bit_keras._runtime import files
 
 LOCK_FILE = "run.lock"
 
@@ -40,18 +46,17 @@ class RunLock:
     """
 
     def __init__(self, logdir: str, out: Callable[[str], object] = print, *, enabled=True):
-        self.logdir = os.path.abspath(logdir)
-        self.path = os.path.join(self.logdir, LOCK_FILE)
-        # Object stores (gs://) have no atomic create-if-absent through the OS: not locked.
-        self.out, self.enabled = out, enabled and "://" not in logdir
+        self.logdir = files.absolute(logdir)
+        self.path = files.join(self.logdir, LOCK_FILE)
+        self.out, self.enabled = out, enabled
         self._created_logdir = False
         self._nested = False
 
     def __enter__(self) -> RunLock:
         if not self.enabled:
             return self
-        if not os.path.isdir(self.logdir):
-            os.makedirs(self.logdir)
+        if not files.isdir(self.logdir):
+            files.makedirs(self.logdir)
             self._created_logdir = True
         try:
             self._create()
@@ -67,7 +72,7 @@ class RunLock:
                 f"Taking over {self.path}: its process {holder.get('pid')} on this host "
                 f"({holder.get('host')}) is no longer running."
             )
-            os.remove(self.path)
+            files.remove(self.path)
             try:
                 self._create()
             except FileExistsError:  # another run took it over first
@@ -78,31 +83,37 @@ class RunLock:
         if not self.enabled or self._nested:
             return
         if _read(self.path).get("pid") == os.getpid():
-            os.remove(self.path)
+            files.remove(self.path)
         self._remove_logdir_if_empty()
 
     def _create(self) -> None:
-        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         }
+        text = json.dumps(record) + "\n"
+        if files.is_remote(self.path):  # no atomic create-if-absent there (module docstring)
+            if files.exists(self.path):
+                raise FileExistsError(self.path)
+            with files.open_file(self.path, "w") as f:
+                f.write(text)
+            return
+        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         with os.fdopen(fd, "w") as f:
-            json.dump(record, f)
-            f.write("\n")
+            f.write(text)
 
     def _remove_logdir_if_empty(self) -> None:
-        if self._created_logdir and os.path.isdir(self.logdir) and not os.listdir(self.logdir):
-            os.rmdir(self.logdir)
+        if self._created_logdir and files.isdir(self.logdir) and not files.listdir(self.logdir):
+            files.rmtree(self.logdir)
 
 
 def _read(path: str) -> dict:
     try:
-        with open(path) as f:
+        with files.open_file(path) as f:
             record = json.load(f)
         return record if isinstance(record, dict) else {}
-    except (OSError, ValueError):  # gone, or being written this instant
+    except Exception:  # gone or being written: OSError here, TensorFlow's errors for gs://
         return {}
 
 

@@ -197,3 +197,24 @@ def test_mixed_precision_under_xla_keeps_weight_standardization_in_float32(tmp_p
     assert conv.compute_dtype == policy.removeprefix("mixed_") and conv.kernel.dtype == "float32"
     assert all(a.dtype == np.float32 for a in read_npz(tmp_path / "model.npz").values())
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_a_tfds_file_cut_short_stops_training_in_one_line(tmp_path):
+    import sharded_tfds
+    from bit_keras.training.interrupts import DamagedFileError
+
+    data_dir = sharded_tfds.prepare(str(tmp_path / "tfds"))
+    shards = (tmp_path / "tfds" / sharded_tfds.NAME / "1.0.0").glob("*-train.tfrecord-*")
+    shard = sorted(shards)[1]
+    shard.write_bytes(shard.read_bytes()[:-100])  # its last record cut short
+    config = _config(
+        tmp_path / "run", dataset=sharded_tfds.NAME, data_dir=data_dir, download=False
+    )
+    with pytest.raises(DamagedFileError) as error:
+        pretrain(config, out=lambda _: None)
+    assert str(error.value) == (
+        f"Record file {shard} of TFDS dataset {sharded_tfds.NAME!r}, split 'train' is "
+        "missing, cut short or damaged: 9 of its 10 records read; training needed it for "
+        "step 1 and stopped (no checkpoint to resume from yet). Copy the file again or "
+        "prepare the data set again, then run the same command again to resume."
+    )
