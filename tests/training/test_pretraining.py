@@ -201,6 +201,7 @@ def test_mixed_precision_under_xla_keeps_weight_standardization_in_float32(tmp_p
 
 def test_a_tfds_file_cut_short_stops_training_in_one_line(tmp_path):
     import sharded_tfds
+
     from bit_keras.training.interrupts import DamagedFileError
 
     data_dir = sharded_tfds.prepare(str(tmp_path / "tfds"))
