@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from bit_keras.data.image_check import undecodable_error
 from bit_keras.data.record_files import RecordFiles
+from bit_keras.data.service import served
 from bit_keras.preprocessing import preprocess_input
 
 # Examples held in the shuffle buffer of data read as a stream, or in a window of TFRecord
@@ -372,6 +373,7 @@ def train_dataset(
     start_step: int = 0,
     random_flip: bool = True,
     input_context: tf.distribute.InputContext | None = None,
+    data_service: str | None = None,
 ) -> tf.data.Dataset:
     """Endless training batches: shuffle, resize and random crop (or an Inception crop),
     random flip, MixUp.
@@ -392,6 +394,9 @@ def train_dataset(
             at step 0 would be after them (each step takes one batch per replica).
         random_flip: Flip each image left-right with probability 1/2 (BiT does).
         input_context: Shards the data between input pipelines.
+        data_service: `grpc://HOST:PORT` of a tf.data service dispatcher: its workers make
+            the batches (`service.py`: the same examples and augmentation, in the order the
+            workers finish them, not exactly repeatable).
 
     Returns:
         Batches `(images float32 [-1, 1] (B, crop, crop, 3), one-hot labels (B, K))`, with a
@@ -412,24 +417,53 @@ def train_dataset(
             examples = examples.shard(pipelines, pipeline)
     first_batch = start_step * batches_per_step
     example_key, mixup_key = _key(seed, pipeline, _EXAMPLE), _key(seed, pipeline, _MIXUP)
+    if data_service is not None:
+        _check_servable(examples)
 
     def augment(image, label, position):
         key = tf.stack([tf.constant(example_key, tf.int64), position])
-        return _train_example(image, label, key, resize, crop, num_classes, random_flip)
+        return (
+            *_train_example(image, label, key, resize, crop, num_classes, random_flip),
+            position,
+        )
+
+    def finish(images, labels, positions):
+        if mixup_alpha <= 0:
+            return images, labels
+        # The batch's number, from its first example's position (not counted apart: one
+        # source, which the tf.data service can share out).
+        number = positions[0] // batch_size
+        return _mixup(
+            images, labels, tf.stack([tf.constant(mixup_key, tf.int64), number]), mixup_alpha
+        )
 
     dataset = examples.ordered(_key(seed, pipeline, _ORDER), first_batch * batch_size)
     dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     dataset = dataset.batch(batch_size, drop_remainder=True)
-    if mixup_alpha > 0:
-        batch_numbers = tf.data.Dataset.range(first_batch, np.iinfo(np.int64).max)
-        dataset = tf.data.Dataset.zip(dataset, batch_numbers).map(
-            lambda batch, b: _mixup(
-                *batch, tf.stack([tf.constant(mixup_key, tf.int64), b]), mixup_alpha
-            ),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
+    dataset = dataset.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if data_service is not None:
+        dataset = served(dataset, data_service)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _check_servable(examples: Examples) -> None:
+    # The service's workers run the pipeline's graph in their own processes: no Python.
+    if examples.stream is not None:
+        raise ValueError(
+            "--data_service shares out the training data by epoch: it cannot serve a "
+            "tf.data.Dataset read as one stream (`Examples.from_dataset`)."
+        )
+    if examples.files is not None and examples.files.fetch is not None:
+        raise ValueError(
+            "--data_service cannot read ArrayRecord files by index (a Python function, which "
+            "the service's workers cannot run): prepare the data set as TFRecord files, or "
+            "drop --data_service."
+        )
+    if examples.undecodable:
+        raise ValueError(
+            "--data_service needs --image_check=decode: under `header`, a file found bad "
+            "during training is named by Python code, which the service's workers cannot run."
+        )
 
 
 def eval_dataset(

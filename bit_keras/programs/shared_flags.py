@@ -78,6 +78,9 @@ HELP = {
     "batch_split": "Micro-batches per batch (gradients accumulated).",
     "seed": "Seed of the new weights and of the data order.",
     "log_every": "TensorBoard scalars every N steps.",
+    "data_service": "grpc://HOST:PORT of a tf.data service dispatcher (`bit-data-service "
+    "dispatcher`) whose workers make the training batches: input beyond this host's CPUs, at "
+    "the price of exact order and exact resume.",
     "report": "Write LOGDIR/report.html at the end (--noreport: not; `bit-report LOGDIR` "
     "writes it later from the run's files).",
 }

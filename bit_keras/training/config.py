@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from bit_keras.data.names import IMAGE_CHECKS
+from bit_keras.data.service import check_address
 from bit_keras.pretrained.catalog import check_weights
 
 MIXED_PRECISION = (None, "mixed_float16", "mixed_bfloat16")
@@ -65,6 +66,9 @@ class RunConfig:
         log_every: TensorBoard scalars every N steps.
         report: Write `report.html` at the end of the run (`tools/report.py LOGDIR` writes it
             later from the run's files, which are kept either way).
+        data_service: `grpc://HOST:PORT` of a tf.data service dispatcher whose workers make
+            the training batches (`data/service.py`): for input faster than this host's CPUs,
+            at the price of exact order and exact resume. None: this host makes them.
     """
 
     model: str = "BiT-M-R50x1"
@@ -90,6 +94,7 @@ class RunConfig:
     seed: int = 0
     log_every: int = 10
     report: bool = True
+    data_service: str | None = None
 
     def check_files(self) -> None:
         """Checks the recipe's own models and files without TensorFlow (ValueError)."""
@@ -128,6 +133,8 @@ class RunConfig:
             raise ValueError(
                 f"`image_check` must be one of {IMAGE_CHECKS}. Received: {self.image_check!r}"
             )
+        if self.data_service is not None:
+            check_address(self.data_service)
         if self.mixed_precision not in MIXED_PRECISION:
             raise ValueError(
                 f"`mixed_precision` must be one of {MIXED_PRECISION}. "

@@ -28,6 +28,7 @@ from bit_keras._runtime.stop_requests import StopRequests
 from bit_keras.data.image_check import undecodable_image
 from bit_keras.data.pipeline import eval_steps
 from bit_keras.data.record_files import damaged_file
+from bit_keras.data.service import check_dispatcher
 from bit_keras.training import report
 from bit_keras.training.checkpoints import Checkpoints
 from bit_keras.training.config import RunConfig
@@ -98,6 +99,8 @@ def run_recipe(
     """
     require_tensorflow_backend("Training uses tf.distribute and")
     check_logdir(config)
+    if config.data_service:
+        check_dispatcher(config.data_service)
     with RunLock(config.logdir, out, enabled=is_chief_process()):
         return _run_locked(config, prepare, strategy, out=out, return_model=return_model)
 
@@ -512,7 +515,8 @@ class _Run:
             f"{self.recipe.kind} {c.model} (weights: {c.weights}) on {c.dataset}: "
             f"{self.recipe.settings}; random flips {'on' if c.random_flip else 'off'}; "
             f"{self.strategy.num_replicas_in_sync} replica(s) ({type(self.strategy).__name__}); "
-            f"starting at step {start}."
+            + (f"batches from the tf.data service at {c.data_service}; " if c.data_service else "")
+            + f"starting at step {start}."
         )
 
 

@@ -52,6 +52,7 @@ def training_data(
             start_step=start_step,
             random_flip=config.random_flip,
             input_context=context,
+            data_service=config.data_service,
         )
 
     return train_dataset

@@ -208,9 +208,7 @@ def test_a_tfds_file_cut_short_stops_training_in_one_line(tmp_path):
     shards = (tmp_path / "tfds" / sharded_tfds.NAME / "1.0.0").glob("*-train.tfrecord-*")
     shard = sorted(shards)[1]
     shard.write_bytes(shard.read_bytes()[:-100])  # its last record cut short
-    config = _config(
-        tmp_path / "run", dataset=sharded_tfds.NAME, data_dir=data_dir, download=False
-    )
+    config = _config(tmp_path / "run", dataset=sharded_tfds.NAME, data_dir=data_dir, download=False)
     with pytest.raises(DamagedFileError) as error:
         pretrain(config, out=lambda _: None)
     assert str(error.value) == (
