@@ -1,5 +1,6 @@
 """What the training input costs at scale: a resume's wait at 10% and at 90% of an epoch for
-each way a split is stored, and the bytes each of 4 input pipelines reads of a TFDS data set.
+each way a split is stored, the bytes each of 4 input pipelines reads of a TFDS data set, and
+the pre-training pipeline's images/s against its floor on 1 and 2 threads.
 
 The data set is made here, not downloaded: crops of the two photographs scikit-learn ships
 (`load_sample_images`), resized to ImageNet's typical 500x375 by default, flipped, JPEG quality
@@ -21,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from bit_keras.data.pipeline import Examples, train_dataset
+from bit_keras.data.pipeline import Examples, inception_crop_encoded, train_dataset
 from bit_keras.data.sources import load_source
 
 BATCH = 64
@@ -170,6 +171,77 @@ def resume_figure(storage: str, examples: Callable[[], Examples], repeats: int) 
     return ResumeFigure(storage, waits[0.1], waits[0.9])
 
 
+@dataclasses.dataclass(frozen=True)
+class ThroughputFigure:
+    """Images/s of the pre-training input pipeline (TFDS TFRecord, Inception crops of
+    `THROUGHPUT_CROP`), of the same pipeline decoding each JPEG whole (before), and of its
+    floor, the same decode, crop, resize and flip of the same JPEGs held in memory in a bare
+    tf.data map, on `threads` threads."""
+
+    threads: int
+    pipeline: float
+    floor: float
+    decoded_whole: float  # the pipeline as before: each JPEG decoded whole, then cropped
+
+    @property
+    def ratio(self) -> float:
+        return self.pipeline / self.floor
+
+
+THROUGHPUT_CROP, THROUGHPUT_BATCHES = 224, 40
+
+
+def _on_threads(ds: tf.data.Dataset, threads: int) -> tf.data.Dataset:
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = threads
+    options.threading.max_intra_op_parallelism = 1
+    return ds.with_options(options)
+
+
+def _images_per_second(ds: tf.data.Dataset) -> float:
+    iterator = iter(ds)
+    for _ in range(5):  # warm-up: tracing, the first window, autotuning
+        next(iterator)
+    began = time.perf_counter()
+    for _ in range(THROUGHPUT_BATCHES):
+        next(iterator)
+    seconds = time.perf_counter() - began
+    del iterator
+    gc.collect()
+    return THROUGHPUT_BATCHES * BATCH / seconds
+
+
+def throughput_figure(examples: Examples, jpegs: list[bytes], threads: int) -> ThroughputFigure:
+    """The pipeline's images/s against its floor on `threads` threads."""
+
+    def pipeline(examples):
+        ds = train_dataset(
+            examples,
+            batch_size=BATCH,
+            resize=None,
+            crop=THROUGHPUT_CROP,
+            num_classes=10,
+            mixup_alpha=0.0,
+            seed=0,
+        )
+        return _images_per_second(_on_threads(ds, threads))
+
+    def bare(index, jpeg):
+        seed = tf.stack([tf.constant(0, tf.int64), index])
+        seeds = tf.random.experimental.stateless_split(seed, 2)
+        image = inception_crop_encoded(jpeg, seeds[0], THROUGHPUT_CROP)
+        return tf.image.stateless_random_flip_left_right(image, seeds[1])
+
+    floor = tf.data.Dataset.from_tensor_slices(jpegs).repeat().enumerate()
+    floor = floor.map(bare, num_parallel_calls=threads).batch(BATCH)
+    return ThroughputFigure(
+        threads,
+        pipeline(examples),
+        _images_per_second(_on_threads(floor, threads)),
+        pipeline(dataclasses.replace(examples, encoded=None)),
+    )
+
+
 def _bytes_read() -> int:
     with open("/proc/self/io") as f:
         return int(next(line for line in f if line.startswith("rchar:")).split()[1])
@@ -213,7 +285,7 @@ def run(
     height: int = 375,
     width: int = 500,
     out: Callable[[str], object] = print,
-) -> tuple[list[ResumeFigure], list[BytesFigure]]:
+) -> tuple[list[ResumeFigure], list[BytesFigure], list[ThroughputFigure]]:
     """Writes the synthetic data set in both formats, measures, prints, returns the figures."""
     if examples < 10 * BATCH or files < PIPELINES or repeats < 1 or min(height, width) < CROP:
         raise ValueError(
@@ -221,7 +293,7 @@ def run(
             f"of at least {CROP} px. Received: examples={examples}, files={files}, "
             f"repeats={repeats}, height={height}, width={width}"
         )
-    resumes, reads = [], []
+    resumes, reads, speeds = [], [], []
     with tempfile.TemporaryDirectory(prefix="bit_keras_input_") as folder:
 
         def written(count: int, file_format: str):
@@ -267,6 +339,17 @@ def run(
                 f"resume, {storage}: first batch {figure.at_10_percent:.2f} s at 10% of an "
                 f"epoch, {figure.at_90_percent:.2f} s at 90% ({figure.ratio:.2f}x)"
             )
+        jpegs = photo_jpegs(16, height, width)  # the data set's 16 distinct images
+        for threads in (1, 2):
+            speed = throughput_figure(tfrecord(), jpegs, threads)
+            speeds.append(speed)
+            out(
+                f"throughput on {threads} thread(s): the pipeline (TFDS TFRecord, Inception "
+                f"crops to {THROUGHPUT_CROP}) {speed.pipeline:.0f} images/s, its floor (the "
+                f"same decode, crop, resize and flip in a bare map) {speed.floor:.0f}: "
+                f"{speed.ratio:.2f}x; before, decoding each JPEG whole: "
+                f"{speed.decoded_whole:.0f} images/s"
+            )
         in_memory = _in_memory(tfrecord())
         figure = resume_figure("in memory, by index", lambda: in_memory, repeats)
         resumes.append(figure)
@@ -275,7 +358,7 @@ def run(
             f"{figure.at_10_percent:.2f} s at 10%, {figure.at_90_percent:.2f} s at 90% "
             f"({figure.ratio:.2f}x)"
         )
-    return resumes, reads
+    return resumes, reads, speeds
 
 
 def _in_memory(examples: Examples) -> Examples:

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras.data.image_check import undecodable_error
+from bit_keras.data.image_io import decode_image
 from bit_keras.data.record_files import RecordFiles
 from bit_keras.data.service import served
 from bit_keras.preprocessing import preprocess_input
@@ -60,6 +61,9 @@ class Examples:
             to the next example that decodes (the same on every run and after a resume) and
             `on_skip` is told its path.
         on_skip: Called with the path of each file `skip` leaves out.
+        encoded: Record -> the image's encoded bytes (a file's, a TFDS image feature's), where
+            there are any: an Inception crop of a JPEG then decodes only its window
+            (`inception_crop_encoded`), measured 1.23x faster than decoding it whole.
     """
 
     size: int
@@ -69,6 +73,7 @@ class Examples:
     decode: Callable[[tf.Tensor], tf.Tensor] = _identity
     undecodable: str | None = None
     on_skip: Callable[[str], object] | None = None
+    encoded: Callable[[tf.Tensor], tf.Tensor] | None = None
 
     def __post_init__(self):
         if self.size < 1:
@@ -140,9 +145,10 @@ class Examples:
             self, size=size, stream=lambda: stream().shard(num_shards, index)
         )
 
-    def ordered(self, key: int, start: int = 0) -> tf.data.Dataset:
+    def ordered(self, key: int, start: int = 0, *, decode: bool = True) -> tf.data.Dataset:
         """Endless `(image, label, position)` in the shuffled order keyed by `key`, from
-        position `start` on (position p is example p % size of epoch p // size)."""
+        position `start` on (position p is example p % size of epoch p // size); with
+        `decode=False`, `(record, label, position)`."""
         n, lookup = self.size, self._lookup()
         if lookup is not None:
 
@@ -181,6 +187,8 @@ class Examples:
             ds = tf.data.Dataset.range(first_epoch, np.iinfo(np.int64).max).flat_map(epoch)
             ds = tf.data.Dataset.zip(ds, tf.data.Dataset.range(start, np.iinfo(np.int64).max))
             ds = ds.map(lambda example, position: (*example, position))
+        if not decode:
+            return ds
         decode = self.decode
         ds = ds.map(
             lambda record, label, position: (decode(record), label, position),
@@ -329,6 +337,30 @@ def inception_crop(image, seed, crop: int) -> tf.Tensor:
     return tf.image.resize(tf.slice(image, begin, size), (crop, crop))
 
 
+def inception_crop_encoded(encoded, seed, crop: int) -> tf.Tensor:
+    """`inception_crop` of an encoded image: the same box from the same seed, but a JPEG
+    decodes only that window (`tf.image.decode_and_crop_jpeg`; other formats whole).
+
+    libjpeg's window reconstructs chroma at the window's edge from the window alone: about
+    0.1% of the values differ from decoding whole, by at most 16 of 255, at the edges. 500x375
+    JPEGs to 224 px, one thread in tf.data: 1,244 images/s against 1,012 decoding whole.
+    """
+
+    def window():
+        height, width = tf.unstack(tf.image.extract_jpeg_shape(encoded)[:2])
+        begin, size = inception_box(tf.stack([height, width, 3]), seed)
+        box = tf.stack([begin[0], begin[1], size[0], size[1]])
+        return tf.image.decode_and_crop_jpeg(encoded, box, channels=3)
+
+    def whole():
+        image = decode_image(encoded)
+        begin, size = inception_box(tf.shape(image), seed)
+        return tf.slice(image, begin, size)
+
+    image = tf.cond(tf.io.is_jpeg(encoded), window, whole)
+    return tf.image.resize(image, (crop, crop))
+
+
 def _train_example(
     image,
     label,
@@ -337,9 +369,12 @@ def _train_example(
     crop: int,
     num_classes: int,
     flip: bool,
+    encoded: bool = False,
 ):
     seeds = tf.random.experimental.stateless_split(seed, 2)
-    if resize is None:
+    if resize is None and encoded:
+        image = inception_crop_encoded(image, seeds[0], crop)
+    elif resize is None:
         image = inception_crop(image, seeds[0], crop)
     else:
         image = tf.image.resize(image, (resize, resize))
@@ -420,12 +455,16 @@ def train_dataset(
     if data_service is not None:
         _check_servable(examples)
 
-    def augment(image, label, position):
+    # An Inception crop of encoded images decodes only its window (`inception_crop_encoded`).
+    windowed = resize is None and examples.encoded is not None and not examples.undecodable
+
+    def augment(record, label, position):
         key = tf.stack([tf.constant(example_key, tf.int64), position])
-        return (
-            *_train_example(image, label, key, resize, crop, num_classes, random_flip),
-            position,
+        image = examples.encoded(record) if windowed else record
+        example = _train_example(
+            image, label, key, resize, crop, num_classes, random_flip, encoded=windowed
         )
+        return (*example, position)
 
     def finish(images, labels, positions):
         if mixup_alpha <= 0:
@@ -437,7 +476,9 @@ def train_dataset(
             images, labels, tf.stack([tf.constant(mixup_key, tf.int64), number]), mixup_alpha
         )
 
-    dataset = examples.ordered(_key(seed, pipeline, _ORDER), first_batch * batch_size)
+    dataset = examples.ordered(
+        _key(seed, pipeline, _ORDER), first_batch * batch_size, decode=not windowed
+    )
     dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     dataset = dataset.batch(batch_size, drop_remainder=True)
     dataset = dataset.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -161,7 +161,9 @@ class _ImageChecks:
         """The training split by index; under `header`, its files that fail to decode are
         named during training, and stop it or are skipped."""
         if self.check == "decode":
-            return lambda: Examples.from_arrays(files, labels, decode=read_image)
+            return lambda: Examples.from_arrays(
+                files, labels, decode=read_image, encoded=tf.io.read_file
+            )
         named, out = set(), self.out
 
         def on_skip(path):
@@ -178,6 +180,7 @@ class _ImageChecks:
             decode=read_image,
             undecodable="skip" if self.skip else "stop",
             on_skip=on_skip,
+            encoded=tf.io.read_file,
         )
 
 
@@ -510,6 +513,13 @@ def tfds_source(
     def decode(record):
         return features.deserialize_example(record)[image_key]
 
+    encoded = None
+    if features[image_key].shape[-1:] == (3,):  # RGB: its bytes decode as `decode` does
+
+        def encoded(record):
+            spec = {image_key: tf.io.FixedLenFeature([], tf.string)}
+            return tf.io.parse_single_example(record, spec)[image_key]
+
     def split(name_, images=True):
         def build(start=0, stop=None):
             part = _from(name_, start, stop)
@@ -565,7 +575,7 @@ def tfds_source(
                 stream=split(train_split, images=False),
                 decode=features[image_key].decode_example,
             )
-        return Examples(files.size, files=files, decode=decode)
+        return Examples(files.size, files=files, decode=decode, encoded=encoded)
 
     shape = builder.info.features[image_key].shape
     if shape[0] is None or shape[1] is None:

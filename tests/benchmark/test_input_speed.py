@@ -9,7 +9,7 @@ def test_resumes_and_bytes_are_measured_for_every_storage():
     lines = []
     # ImageNet-sized JPEGs (47 KiB): far smaller records make ArrayRecord's reader, which
     # fetches 32 KiB at a time, read each several times over.
-    resumes, reads = input_speed.run(640, 4, 1, 375, 500, out=lines.append)
+    resumes, reads, speeds = input_speed.run(640, 4, 1, 375, 500, out=lines.append)
     assert [r.storage for r in resumes][:4] == [r.storage for r in reads]
     assert len(resumes) == 5 and all(r.at_10_percent > 0 and r.at_90_percent > 0 for r in resumes)
     before, *shared = reads
@@ -20,6 +20,9 @@ def test_resumes_and_bytes_are_measured_for_every_storage():
         assert max(figure.per_pipeline) <= figure.total / 4 + figure.largest_file
     assert sum(line.startswith("resume, ") for line in lines) == 5
     assert sum(line.startswith("bytes, ") for line in lines) == 4
+    assert [s.threads for s in speeds] == [1, 2]
+    assert all(s.pipeline > 0 and s.floor > 0 for s in speeds)
+    assert sum(line.startswith("throughput on ") for line in lines) == 2
 
 
 def test_bad_sizes_are_named():

@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -248,3 +250,45 @@ def test_multi_label_targets_and_evaluation_fillers():
     _, last_labels, last_mask = batches[-1]
     np.testing.assert_array_equal(last_labels, [[2, -1], [-1, -1]])  # a masked filler
     np.testing.assert_array_equal(last_mask, [1.0, 0.0])
+
+
+def test_the_window_decode_crops_the_same_box_within_the_jpeg_decoders_tolerance():
+    from bit_keras.benchmark.input_speed import photo_jpegs
+
+    for i, jpeg in enumerate(photo_jpegs(6, 375, 500)):
+        for s in range(5):
+            seed = tf.constant([i, s], tf.int64)
+            whole = data_pipeline.inception_crop(tf.io.decode_jpeg(jpeg, channels=3), seed, 64)
+            window = data_pipeline.inception_crop_encoded(tf.constant(jpeg), seed, 64)
+            difference = np.abs(whole.numpy() - window.numpy())
+            # The same box (another would differ everywhere); chroma at its edge differs.
+            assert difference.mean() < 0.1 and difference.max() <= 16, (i, s)
+    png = tf.io.encode_png(np.arange(48 * 40 * 3, dtype=np.uint8).reshape(48, 40, 3) % 251)
+    seed = tf.constant([1, 2], tf.int64)
+    np.testing.assert_array_equal(
+        data_pipeline.inception_crop(tf.io.decode_png(png, channels=3), seed, 16),
+        data_pipeline.inception_crop_encoded(png, seed, 16),
+    )
+
+
+def test_jpeg_files_take_the_window_decode_and_resume_exactly(tmp_path):
+    from bit_keras.benchmark.input_speed import photo_jpegs
+
+    paths = []
+    for i, jpeg in enumerate(photo_jpegs(12, 60, 80)):
+        paths.append(str(tmp_path / f"{i}.jpg"))
+        tf.io.write_file(paths[-1], jpeg)
+    examples = data.Examples.from_arrays(
+        paths,
+        np.arange(12) % 2,
+        decode=lambda p: tf.io.decode_jpeg(tf.io.read_file(p), 3),
+        encoded=tf.io.read_file,
+    )
+    kwargs = dict(batch_size=4, resize=None, crop=16, num_classes=2, mixup_alpha=0.0, seed=3)
+    whole = [x.numpy() for x, _ in data.train_dataset(examples, **kwargs).take(7)]
+    resumed = [x.numpy() for x, _ in data.train_dataset(examples, start_step=4, **kwargs).take(3)]
+    for a, b in zip(whole[4:], resumed, strict=True):
+        np.testing.assert_array_equal(a, b)
+    decoded = dataclasses.replace(examples, encoded=None)  # the same crops, decoded whole
+    slow = [x.numpy() for x, _ in data.train_dataset(decoded, **kwargs).take(7)]
+    assert max(np.abs(a - b).mean() for a, b in zip(whole, slow, strict=True)) < 0.01
