@@ -189,19 +189,19 @@ def windowed_order(
             .get_single_element()
         )
         seed = tf.stack([window_key, epoch * windows + number])
-        shuffled = tf.gather(held, tf.random.experimental.index_shuffle(tf.range(n), seed, n - 1))
-        positions = first + tf.range(n)
-        keep = positions >= start
-        return tf.boolean_mask(shuffled, keep), tf.boolean_mask(positions, keep)
-
-    def examples(records, positions):
-        return tf.data.Dataset.from_tensor_slices((records, labels(records), positions))
+        order = tf.random.experimental.index_shuffle(tf.range(n), seed, n - 1)
+        skip = tf.maximum(start - first, 0)  # positions before `start`: not kept
+        return tf.gather(held, order[skip:]), first + tf.range(skip, n)
 
     ds = tf.data.Dataset.range(start // size, _INT64_MAX).flat_map(epoch_windows)
     ds = ds.filter(lambda epoch, number, chosen, first, n: first + n > start)
     # The next window is read while this one is used: two windows in memory.
     ds = ds.map(read_window).prefetch(1)
-    return ds.flat_map(examples)
+    return ds.flat_map(
+        lambda records, positions: tf.data.Dataset.from_tensor_slices(
+            (records, labels(records), positions)
+        )
+    )
 
 
 def _whole_files(read, what: str):

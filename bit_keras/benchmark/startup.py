@@ -1,0 +1,105 @@
+"""What a very large `csv:` or `folder:` data set costs before training starts: the seconds and
+the peak memory from the command to its first step (`bit-pretrain --image_check=header`).
+
+The images are made here: one small JPEG (a crop of a scikit-learn sample photograph) written
+under `images` names, in 1,000 class folders (`folder:`) listed again by a manifest (`csv:`).
+The run is a real `tools/pretrain.py` process of one step of a tiny model; its peak memory
+is the child's maximum resident set (`wait4`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+CLASSES = 1_000
+
+
+@dataclasses.dataclass(frozen=True)
+class StartupFigure:
+    """Seconds from the command to its first step, and the process's peak memory (bytes)."""
+
+    data: str
+    images: int
+    seconds: float
+    peak_bytes: int
+
+
+def write_images(folder: str, images: int) -> str:
+    """`images` copies of one small JPEG in `CLASSES` class folders, and `manifest.csv`
+    listing them (relative paths); returns `folder`."""
+    from bit_keras.benchmark.input_speed import photo_jpegs
+
+    jpeg = photo_jpegs(1, 24, 32)[0]
+    rows = ["path,label"]
+    for c in range(CLASSES):
+        os.makedirs(os.path.join(folder, "images", f"c{c:04d}"), exist_ok=True)
+    for i in range(images):
+        name = f"images/c{i % CLASSES:04d}/{i:08d}.jpg"
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(jpeg)
+        rows.append(f"{name},c{i % CLASSES:04d}")
+    with open(os.path.join(folder, "manifest.csv"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+    return folder
+
+
+def time_to_first_step(data: str, logdir: str, repository: str) -> tuple[float, int]:
+    """Seconds until a one-step `tools/pretrain.py` run on `data` prints its first step, and
+    its peak resident memory in bytes."""
+    command = [
+        sys.executable,
+        os.path.join(repository, "tools", "pretrain.py"),
+        "--model=R14x1",
+        "--weights=none",
+        f"--dataset={data}",
+        f"--logdir={logdir}",
+        "--image_check=header",
+        "--steps=1",
+        "--batch_size=8",
+        "--crop=16",
+        "--noreport",
+    ]
+    began = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seconds, output = None, []
+    for line in process.stdout:
+        output.append(line)
+        if seconds is None and re.match(r"step 1/1\b", line):
+            seconds = time.perf_counter() - began
+    _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode or seconds is None:
+        raise RuntimeError(f"The run failed ({process.returncode}):\n{''.join(output[-20:])}")
+    return seconds, usage.ru_maxrss * 1024  # kilobytes on Linux
+
+
+def run(
+    images: int = 1_000_000,
+    repository: str | None = None,
+    out: Callable[[str], object] = print,
+) -> list[StartupFigure]:
+    """Writes the images, then times a first step on them as `folder:` and as `csv:`."""
+    if images < 2 * CLASSES:
+        raise ValueError(f"Need at least {2 * CLASSES} images. Received: images={images}")
+    repository = repository or os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="bit_keras_startup_") as folder:
+        out(f"Writing {images:,} JPEGs in {CLASSES:,} class folders and a manifest ...")
+        write_images(folder, images)
+        for data in (f"csv:{os.path.join(folder, 'manifest.csv')}", f"folder:{folder}/images"):
+            logdir = tempfile.mkdtemp(prefix="run_", dir=folder)
+            seconds, peak = time_to_first_step(data, logdir, repository)
+            figure = StartupFigure(data.split(":")[0] + ":", images, seconds, peak)
+            figures.append(figure)
+            out(
+                f"{figure.data} {images:,} images: the first step {seconds:.1f} s after the "
+                f"command, peak memory {peak / 2**30:.2f} GiB (--image_check=header)"
+            )
+    return figures
