@@ -36,6 +36,9 @@ NOT_OFFLINE = {
     "--dataset=imagenet2012": "ILSVRC-2012 (prepared by hand) and accelerators",
     "--dataset=csv:/data/": "the reader's data on a cluster of GPU machines",
     "/data/photos": "the reader's own photos (and a published checkpoint)",
+    "bit-data-service dispatcher --port=5050": "serves until stopped; a dispatcher and a "
+    "worker on localhost: tools/test_data_service_program.py",
+    "bit-data-service worker --dispatcher=grpc://DISPATCHER_HOST": "a machine of the reader's",
 }
 PYTHON_NOT_OFFLINE = {
     'create_model("BiT-M-R50x1-ILSVRC2012")': "downloads a published checkpoint",

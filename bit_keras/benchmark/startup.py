@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -71,11 +72,14 @@ def time_to_first_step(data: str, logdir: str, repository: str) -> tuple[float, 
     seconds, output = None, []
     for line in process.stdout:
         output.append(line)
-        if seconds is None and re.match(r"step 1/1\b", line):
+        if re.match(r"step 1/1\b", line):
             seconds = time.perf_counter() - began
+            process.send_signal(signal.SIGTERM)  # measured: not the final evaluation too
+            break
+    process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode or seconds is None:
+    if process.returncode not in (0, 130, 143) or seconds is None:
         raise RuntimeError(f"The run failed ({process.returncode}):\n{''.join(output[-20:])}")
     return seconds, usage.ru_maxrss * 1024  # kilobytes on Linux
 

@@ -100,3 +100,18 @@ def test_pretraining_on_a_manifest_there_writes_its_npz_there(remote):
     arrays = read_npz(f"{logdir}/model.npz")
     assert any(key.endswith("head/conv2d/kernel") for key in arrays)
     assert "run.lock" not in _names(logdir)  # taken there, and released
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dataset": "folder:ram://bit_keras_nothing/images"}, "does not exist"),
+        ({"dataset": "csv:ram://bit_keras_nothing/manifest.csv"}, "does not exist"),
+        ({"weights": "ram://bit_keras_nothing/bit.npz"}, "the path of an existing weights file"),
+    ],
+)
+def test_a_path_there_that_does_not_exist_is_one_error(tmp_path, overrides, message):
+    with pytest.raises(ValueError, match=message) as error:
+        train(tiny_train_config(tmp_path / "run", **overrides), out=lambda _: None)
+    assert "ram://bit_keras_nothing/" in str(error.value)
+    assert not (tmp_path / "run").exists()
