@@ -137,18 +137,23 @@ def _stream_before(examples: Examples) -> Examples:
     return Examples(examples.size, stream=files.in_order, decode=examples.decode)
 
 
-def _first_batch_seconds(examples: Examples, position: int) -> float:
-    began = time.perf_counter()
-    ds = train_dataset(
+def _pretraining_batches(examples: Examples, crop: int, start_step: int = 0) -> tf.data.Dataset:
+    """Pre-training's input: Inception crops to `crop`, flips, batches of `BATCH`."""
+    return train_dataset(
         examples,
         batch_size=BATCH,
         resize=None,
-        crop=CROP,
+        crop=crop,
         num_classes=10,
         mixup_alpha=0.0,
         seed=0,
-        start_step=position // BATCH,
+        start_step=start_step,
     )
+
+
+def _first_batch_seconds(examples: Examples, position: int) -> float:
+    began = time.perf_counter()
+    ds = _pretraining_batches(examples, CROP, position // BATCH)
     iterator = iter(ds)
     next(iterator)
     seconds = time.perf_counter() - began
@@ -217,15 +222,7 @@ def throughput_figure(examples: Examples, jpegs: list[bytes], threads: int) -> T
     """The pipeline's images/s against its floor on `threads` threads."""
 
     def pipeline(examples):
-        ds = train_dataset(
-            examples,
-            batch_size=BATCH,
-            resize=None,
-            crop=THROUGHPUT_CROP,
-            num_classes=10,
-            mixup_alpha=0.0,
-            seed=0,
-        )
+        ds = _pretraining_batches(examples, THROUGHPUT_CROP)
         return _images_per_second(_on_threads(ds, threads))
 
     def bare(index, jpeg):

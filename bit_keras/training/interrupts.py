@@ -72,42 +72,46 @@ class TrainingDivergedError(RuntimeError):
         )
 
 
-class DamagedFileError(RuntimeError):
-    """A record file of the data set (TFDS) is cut short or damaged; the run saved a
-    checkpoint of the steps before the batch that needed it and stopped.
+class _UnreadableBatchError(RuntimeError):
+    """Training could not read the batch of a step; the run saved a checkpoint of the steps
+    before it and stopped, as an interrupt does.
+
+    Attributes:
+        step: The step whose batch could not be read (not trained).
+        checkpoint: The checkpoint a rerun resumes from (None if none was saved).
+    """
+
+    def __init__(self, problem: str, advice: str, step: int, checkpoint: str | None, rerun: str):
+        self.step, self.checkpoint = step, checkpoint
+        kept = f"saved {checkpoint}" if checkpoint else "no checkpoint to resume from yet"
+        super().__init__(
+            f"{problem}; training met it in the batch of step {step} and stopped ({kept}). "
+            f"{advice}, then run the same command again{rerun} to resume."
+        )
+
+
+class DamagedFileError(_UnreadableBatchError):
+    """A record file of the data set (TFDS) is missing, cut short or damaged.
 
     Attributes:
         problem: The file and what was wrong with it.
-        step: The step whose batch needed it (not trained).
-        checkpoint: The checkpoint a rerun resumes from (None if none was saved).
     """
 
     def __init__(self, problem: str, step: int, checkpoint: str | None, *, rerun: str = ""):
-        self.problem, self.step, self.checkpoint = problem, step, checkpoint
-        kept = f"saved {checkpoint}" if checkpoint else "no checkpoint to resume from yet"
-        super().__init__(
-            f"{problem}; training needed it for step {step} and stopped ({kept}). Copy the "
-            f"file again or prepare the data set again, then run the same command again{rerun} "
-            "to resume."
-        )
+        self.problem = problem
+        advice = "Copy the file again or prepare the data set again"
+        super().__init__(problem, advice, step, checkpoint, rerun)
 
 
-class UndecodableImageError(RuntimeError):
-    """A training image did not decode (`--image_check=header`); the run saved a checkpoint
-    of the steps before it and stopped, as an interrupt does.
+class UndecodableImageError(_UnreadableBatchError):
+    """A training image did not decode (`--image_check=header`).
 
     Attributes:
         path: The image file.
-        step: The step whose batch held it (not trained).
-        checkpoint: The checkpoint a rerun resumes from (None if none was saved).
     """
 
     def __init__(self, path: str, step: int, checkpoint: str | None, *, rerun: str = ""):
-        self.path, self.step, self.checkpoint = path, step, checkpoint
-        kept = f"saved {checkpoint}" if checkpoint else "no checkpoint to resume from yet"
-        super().__init__(
-            f"Image {path} does not decode (cut short or damaged); training met it in the batch "
-            f"of step {step} and stopped ({kept}). Replace or remove the file, or pass "
-            f"--skip_bad_images to leave it out, then run the same command again{rerun} to "
-            "resume."
-        )
+        self.path = path
+        problem = f"Image {path} does not decode (cut short or damaged)"
+        advice = "Replace or remove the file, or pass --skip_bad_images to leave it out"
+        super().__init__(problem, advice, step, checkpoint, rerun)

@@ -213,7 +213,7 @@ def test_a_tfds_file_cut_short_stops_training_in_one_line(tmp_path):
         pretrain(config, out=lambda _: None)
     assert str(error.value) == (
         f"Record file {shard} of TFDS dataset {sharded_tfds.NAME!r}, split 'train' is "
-        "missing, cut short or damaged: 9 of its 10 records read; training needed it for "
-        "step 1 and stopped (no checkpoint to resume from yet). Copy the file again or "
+        "missing, cut short or damaged: 9 of its 10 records read; training met it in the "
+        "batch of step 1 and stopped (no checkpoint to resume from yet). Copy the file again or "
         "prepare the data set again, then run the same command again to resume."
     )
