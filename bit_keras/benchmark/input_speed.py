@@ -205,25 +205,27 @@ def _on_threads(ds: tf.data.Dataset, threads: int) -> tf.data.Dataset:
     return ds.with_options(options)
 
 
-def _images_per_second(ds: tf.data.Dataset) -> float:
+def _images_per_second(ds: tf.data.Dataset, batches: int) -> float:
     iterator = iter(ds)
     for _ in range(10):  # warm-up: tracing, the first window, autotuning
         next(iterator)
     began = time.perf_counter()
-    for _ in range(THROUGHPUT_BATCHES):
+    for _ in range(batches):
         next(iterator)
     seconds = time.perf_counter() - began
     del iterator
     gc.collect()
-    return THROUGHPUT_BATCHES * BATCH / seconds
+    return batches * BATCH / seconds
 
 
-def throughput_figure(examples: Examples, jpegs: list[bytes], threads: int) -> ThroughputFigure:
-    """The pipeline's images/s against its floor on `threads` threads."""
+def throughput_figure(
+    examples: Examples, jpegs: list[bytes], threads: int, batches: int = THROUGHPUT_BATCHES
+) -> ThroughputFigure:
+    """The pipeline's images/s against its floor on `threads` threads, `batches` timed."""
 
     def pipeline(examples):
         ds = _pretraining_batches(examples, THROUGHPUT_CROP)
-        return _images_per_second(_on_threads(ds, threads))
+        return _images_per_second(_on_threads(ds, threads), batches)
 
     def bare(index, jpeg):
         seed = tf.stack([tf.constant(0, tf.int64), index])
@@ -236,7 +238,7 @@ def throughput_figure(examples: Examples, jpegs: list[bytes], threads: int) -> T
     return ThroughputFigure(
         threads,
         pipeline(examples),
-        _images_per_second(_on_threads(floor, threads)),
+        _images_per_second(_on_threads(floor, threads), batches),
         pipeline(dataclasses.replace(examples, encoded=None)),
     )
 
@@ -268,7 +270,7 @@ def bytes_figure(storage: str, examples: Examples, files: Examples) -> BytesFigu
     pipelines each read it all and keep every `PIPELINES`-th record (`Dataset.shard`)."""
     sizes = [tf.io.gfile.stat(p).length for p in sorted({f.path for f in files.files.files})]
     undecoded = dataclasses.replace(examples, decode=lambda record: record)
-    epochs = 1 if examples.stream else BYTES_EPOCHS  # a stream reads it all, every epoch
+    epochs = 3 if examples.stream else BYTES_EPOCHS  # a stream reads it all, every epoch
     per_pipeline = []
     for index in range(PIPELINES):
         share = undecoded.shard(PIPELINES, index)
@@ -284,6 +286,7 @@ def run(
     height: int = 375,
     width: int = 500,
     out: Callable[[str], object] = print,
+    throughput_batches: int = THROUGHPUT_BATCHES,
 ) -> tuple[list[ResumeFigure], list[BytesFigure], list[ThroughputFigure]]:
     """Writes the synthetic data set in both formats, measures, prints, returns the figures."""
     if examples < 10 * BATCH or files < PIPELINES or repeats < 1 or min(height, width) < CROP:
@@ -340,7 +343,7 @@ def run(
             )
         jpegs = photo_jpegs(16, height, width)  # the data set's 16 distinct images
         for threads in (1, 2):
-            speed = throughput_figure(tfrecord(), jpegs, threads)
+            speed = throughput_figure(tfrecord(), jpegs, threads, throughput_batches)
             speeds.append(speed)
             out(
                 f"throughput on {threads} thread(s): the pipeline (TFDS TFRecord, Inception "

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-CLASSES = 1_000
+CLASSES = 1_000  # fewer for fewer images: at least 100 images a class
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,19 +33,19 @@ class StartupFigure:
 
 
 def write_images(folder: str, images: int) -> str:
-    """`images` copies of one small JPEG in `CLASSES` class folders, and `manifest.csv`
-    listing them (relative paths); returns `folder`."""
+    """`images` copies of one small JPEG in `CLASSES` class folders (fewer for fewer than
+    100,000 images), and `manifest.csv` listing them (relative paths); returns `folder`."""
     from bit_keras.benchmark.input_speed import photo_jpegs
 
     jpeg = photo_jpegs(1, 24, 32)[0]
-    rows = ["path,label"]
-    for c in range(CLASSES):
+    rows, classes = ["path,label"], min(CLASSES, images // 100)
+    for c in range(classes):
         os.makedirs(os.path.join(folder, "images", f"c{c:04d}"), exist_ok=True)
     for i in range(images):
-        name = f"images/c{i % CLASSES:04d}/{i:08d}.jpg"
+        name = f"images/c{i % classes:04d}/{i:08d}.jpg"
         with open(os.path.join(folder, name), "wb") as f:
             f.write(jpeg)
-        rows.append(f"{name},c{i % CLASSES:04d}")
+        rows.append(f"{name},c{i % classes:04d}")
     with open(os.path.join(folder, "manifest.csv"), "w") as f:
         f.write("\n".join(rows) + "\n")
     return folder
@@ -95,7 +95,8 @@ def run(
     repository = repository or os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     figures = []
     with tempfile.TemporaryDirectory(prefix="bit_keras_startup_") as folder:
-        out(f"Writing {images:,} JPEGs in {CLASSES:,} class folders and a manifest ...")
+        classes = min(CLASSES, images // 100)
+        out(f"Writing {images:,} JPEGs in {classes:,} class folders and a manifest ...")
         write_images(folder, images)
         for data in (f"csv:{os.path.join(folder, 'manifest.csv')}", f"folder:{folder}/images"):
             logdir = tempfile.mkdtemp(prefix="run_", dir=folder)

@@ -9,12 +9,14 @@ def test_resumes_and_bytes_are_measured_for_every_storage():
     lines = []
     # ImageNet-sized JPEGs (47 KiB): far smaller records make ArrayRecord's reader, which
     # fetches 32 KiB at a time, read each several times over.
-    resumes, reads, speeds = input_speed.run(640, 4, 1, 375, 500, out=lines.append)
+    resumes, reads, speeds = input_speed.run(
+        640, 4, 1, 375, 500, out=lines.append, throughput_batches=2
+    )
     assert [r.storage for r in resumes][:4] == [r.storage for r in reads]
     assert len(resumes) == 5 and all(r.at_10_percent > 0 and r.at_90_percent > 0 for r in resumes)
     before, *shared = reads
     # One stream: every pipeline reads (nearly) every file; by file: about a quarter each.
-    assert min(before.per_pipeline) > 0.9 * before.total
+    assert min(before.per_pipeline) > 0.8 * before.total
     for figure in shared:
         assert sum(figure.per_pipeline) == pytest.approx(figure.total, rel=0.15)
         assert max(figure.per_pipeline) <= figure.total / 4 + figure.largest_file

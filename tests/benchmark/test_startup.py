@@ -11,7 +11,7 @@ def test_both_data_kinds_reach_their_first_step_and_are_measured():
     assert [f.data for f in figures] == ["csv:", "folder:"]
     for figure in figures:
         assert 0 < figure.seconds < 300 and 100 * 2**20 < figure.peak_bytes < 8 * 2**30
-    assert lines[0].startswith("Writing 2,000 JPEGs in 1,000 class folders")
+    assert lines[0].startswith("Writing 2,000 JPEGs in 20 class folders")
     assert lines[1].startswith("csv: 2,000 images: the first step ")
 
 
