@@ -264,13 +264,15 @@ def _epoch_bytes(ds: tf.data.Dataset, size: int, epochs: int) -> float:
     return read / epochs
 
 
-def bytes_figure(storage: str, examples: Examples, files: Examples) -> BytesFigure:
+def bytes_figure(
+    storage: str, examples: Examples, files: Examples, epochs: int = BYTES_EPOCHS
+) -> BytesFigure:
     """Bytes this process reads in an epoch of each of `PIPELINES` pipelines' share of
     `examples` (records only, not decoded); `files` names the split's files. A stream's
     pipelines each read it all and keep every `PIPELINES`-th record (`Dataset.shard`)."""
     sizes = [tf.io.gfile.stat(p).length for p in sorted({f.path for f in files.files.files})]
     undecoded = dataclasses.replace(examples, decode=lambda record: record)
-    epochs = 3 if examples.stream else BYTES_EPOCHS  # a stream reads it all, every epoch
+    epochs = min(epochs, 3) if examples.stream else epochs  # a stream reads all, every epoch
     per_pipeline = []
     for index in range(PIPELINES):
         share = undecoded.shard(PIPELINES, index)
@@ -287,6 +289,7 @@ def run(
     width: int = 500,
     out: Callable[[str], object] = print,
     throughput_batches: int = THROUGHPUT_BATCHES,
+    bytes_epochs: int = BYTES_EPOCHS,
 ) -> tuple[list[ResumeFigure], list[BytesFigure], list[ThroughputFigure]]:
     """Writes the synthetic data set in both formats, measures, prints, returns the figures."""
     if examples < 10 * BATCH or files < PIPELINES or repeats < 1 or min(height, width) < CROP:
@@ -319,12 +322,12 @@ def run(
                 ("TFDS ArrayRecord (windows of files)", array_windows),
             )
 
-        # Bytes first, on a smaller data set of the same layout (each share is read 11
-        # times), before any other pipeline of this process has run.
+        # Bytes first, on a smaller data set of the same layout (each share read for
+        # 1 + `bytes_epochs` epochs), before any other pipeline of this process has run.
         small = min(examples, BYTES_EXAMPLES)
-        tfrecord = written(small, "tfrecord")
-        for storage, make in ways(tfrecord, written(small, "array_record")):
-            figure = bytes_figure(storage, make(), tfrecord())
+        tfrecord, by_index = written(small, "tfrecord"), written(small, "array_record")
+        for storage, make in ways(tfrecord, by_index):
+            figure = bytes_figure(storage, make(), tfrecord(), bytes_epochs)
             reads.append(figure)
             shares = ", ".join(f"{b / figure.total:.1%}" for b in figure.per_pipeline)
             limit = (figure.total / PIPELINES + figure.largest_file) / figure.total
@@ -333,8 +336,9 @@ def run(
                 f"of the {figure.total / 2**20:,.0f} MiB of files ({small:,} examples; a "
                 f"quarter plus one file: {limit:.1%})"
             )
-        tfrecord = written(examples, "tfrecord")
-        for storage, make in ways(tfrecord, written(examples, "array_record")):
+        if examples > small:  # else the same data set serves
+            tfrecord, by_index = written(examples, "tfrecord"), written(examples, "array_record")
+        for storage, make in ways(tfrecord, by_index):
             figure = resume_figure(storage, make, repeats)
             resumes.append(figure)
             out(

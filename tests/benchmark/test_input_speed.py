@@ -10,7 +10,7 @@ def test_resumes_and_bytes_are_measured_for_every_storage():
     # ImageNet-sized JPEGs (47 KiB): far smaller records make ArrayRecord's reader, which
     # fetches 32 KiB at a time, read each several times over.
     resumes, reads, speeds = input_speed.run(
-        640, 4, 1, 375, 500, out=lines.append, throughput_batches=2
+        640, 4, 1, 375, 500, out=lines.append, throughput_batches=2, bytes_epochs=3
     )
     assert [r.storage for r in resumes][:4] == [r.storage for r in reads]
     assert len(resumes) == 5 and all(r.at_10_percent > 0 and r.at_90_percent > 0 for r in resumes)
@@ -18,8 +18,9 @@ def test_resumes_and_bytes_are_measured_for_every_storage():
     # One stream: every pipeline reads (nearly) every file; by file: about a quarter each.
     assert min(before.per_pipeline) > 0.8 * before.total
     for figure in shared:
-        assert sum(figure.per_pipeline) == pytest.approx(figure.total, rel=0.15)
-        assert max(figure.per_pipeline) <= figure.total / 4 + figure.largest_file
+        # Within a window read ahead (here a whole share) over the 3 epochs measured.
+        assert sum(figure.per_pipeline) == pytest.approx(figure.total, rel=0.35)
+        assert max(figure.per_pipeline) <= figure.total / 4 + 2 * figure.largest_file
     assert sum(line.startswith("resume, ") for line in lines) == 5
     assert sum(line.startswith("bytes, ") for line in lines) == 4
     assert [s.threads for s in speeds] == [1, 2]
