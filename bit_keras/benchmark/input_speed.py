@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from bit_keras._runtime.files import size as file_size
 from bit_keras.data.pipeline import Examples, inception_crop_encoded, train_dataset
 from bit_keras.data.sources import load_source
 
@@ -270,7 +271,7 @@ def bytes_figure(
     """Bytes this process reads in an epoch of each of `PIPELINES` pipelines' share of
     `examples` (records only, not decoded); `files` names the split's files. A stream's
     pipelines each read it all and keep every `PIPELINES`-th record (`Dataset.shard`)."""
-    sizes = [tf.io.gfile.stat(p).length for p in sorted({f.path for f in files.files.files})]
+    sizes = [file_size(p) for p in sorted({f.path for f in files.files.files})]
     undecoded = dataclasses.replace(examples, decode=lambda record: record)
     epochs = min(epochs, 3) if examples.stream else epochs  # a stream reads all, every epoch
     per_pipeline = []

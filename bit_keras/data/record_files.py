@@ -18,6 +18,7 @@ as in-memory data is (`pipeline.Examples.lookup`), and fetched a chunk at a time
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 from collections.abc import Callable, Sequence
 
@@ -51,6 +52,11 @@ class RecordFiles:
             vector of indices into those files' records (in order) to the records. None for
             files read in order.
         what: The split, in words, for errors (`TFDS dataset 'x', split 'train'`).
+        remedy: What to do about a missing file, in words.
+
+    The files a pipeline reads (`ordered`, `in_order`, `lookup`: its share, an evaluation
+    part) are checked to exist when it is built, one request each on gs:// made side by side;
+    no pipeline checks another's.
     """
 
     files: tuple[FileSlice, ...]
@@ -58,6 +64,7 @@ class RecordFiles:
     labels: Callable[[tf.Tensor], tf.Tensor]
     fetch: Callable[[tuple[FileSlice, ...]], Callable[[tf.Tensor], tf.Tensor]] | None = None
     what: str = "the data set"
+    remedy: str = "Copy every file of the data set's folder."
 
     @property
     def size(self) -> int:
@@ -69,6 +76,7 @@ class RecordFiles:
 
     def lookup(self) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
         """Indices -> `(records, labels)`, for files read by index."""
+        self._check_present()
         fetch = self.fetch(self.files)
 
         def lookup(indices):
@@ -79,6 +87,7 @@ class RecordFiles:
 
     def ordered(self, key: int, start: int, examples_per_window: int) -> tf.data.Dataset:
         """`windowed_order` of the files, windows of about `examples_per_window` records."""
+        self._check_present()
         return windowed_order(
             self.files,
             self.read,
@@ -91,7 +100,19 @@ class RecordFiles:
 
     def in_order(self) -> tf.data.Dataset:
         """`(record, label)` of the files, as stored."""
+        self._check_present()
         return in_order(self.files, self.read, self.labels, self.what)
+
+    def _check_present(self) -> None:
+        paths = [f.path for f in self.files]
+        with concurrent.futures.ThreadPoolExecutor(32) as pool:
+            found = list(pool.map(tf.io.gfile.exists, paths))
+        missing = [path for path, there in zip(paths, found, strict=True) if not there]
+        if missing:
+            raise ValueError(
+                f"{self.what} is missing {len(missing)} of its {len(paths)} files: "
+                f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}. {self.remedy}"
+            )
 
 
 def share_files(

@@ -4,7 +4,6 @@ metadata (files, records in each), TFRecord in order and ArrayRecord by index as
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 
 import numpy as np
@@ -27,16 +26,7 @@ def record_files(builder, split: str, label_key: str, what: str) -> RecordFiles 
         return None
     files = tuple(FileSlice(os.fspath(i.filename), i.skip, i.take) for i in instructions)
     what = f"{what}, split {split!r},"
-    # One request per file on gs://: made side by side (thousands of files at scale).
-    with concurrent.futures.ThreadPoolExecutor(32) as pool:
-        found = list(pool.map(tf.io.gfile.exists, [f.path for f in files]))
-    missing = [f.path for f, there in zip(files, found, strict=True) if not there]
-    if missing:
-        raise ValueError(
-            f"{what} is missing {len(missing)} of its {len(files)} files: "
-            f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}. Prepare it again "
-            f"(`tfds build {builder.name}`) or copy every file of its folder."
-        )
+    remedy = f"Prepare it again (`tfds build {builder.name}`) or copy every file of its folder."
     spec = {label_key: tf.io.FixedLenFeature([], tf.int64)}
 
     def labels(records):
@@ -44,8 +34,8 @@ def record_files(builder, split: str, label_key: str, what: str) -> RecordFiles 
 
     if builder.info.file_format == tfds.core.FileFormat.ARRAY_RECORD:
         read, fetch = _array_record_reader()
-        return RecordFiles(files, read, labels, fetch=fetch, what=what)
-    return RecordFiles(files, _read_tfrecord, labels, what=what)
+        return RecordFiles(files, read, labels, fetch=fetch, what=what, remedy=remedy)
+    return RecordFiles(files, _read_tfrecord, labels, what=what, remedy=remedy)
 
 
 def _read_tfrecord(path, skip, take) -> tf.data.Dataset:

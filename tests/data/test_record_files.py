@@ -142,8 +142,12 @@ def test_a_missing_file_is_named_with_its_split(prepared, tmp_path):
     shutil.copytree(prepared[0], data_dir)
     shard = sorted((data_dir / NAME / "1.0.0").glob("*-train.*"))[4]
     shard.unlink()
+    examples = data.load_source(NAME, str(data_dir)).train_examples()
     with pytest.raises(ValueError, match=f"split 'train', is missing 1 of its 6 files: .*{shard}"):
-        data.load_source(NAME, str(data_dir)).train_examples()
+        examples.ordered(key=0)  # checked by the pipeline that reads them
+    examples.shard(2, 1).ordered(key=0)  # files 1, 3, 5: another pipeline's file goes unchecked
+    with pytest.raises(ValueError, match=f"is missing 1 of its 3 files: .*{shard}"):
+        examples.shard(2, 0).ordered(key=0)
 
 
 def _logged_files(log):
