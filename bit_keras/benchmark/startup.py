@@ -4,7 +4,8 @@ the peak memory from the command to its first step (`bit-pretrain --image_check=
 The images are made here: one small JPEG (a crop of a scikit-learn sample photograph) written
 under `images` names, in 1,000 class folders (`folder:`) listed again by a manifest (`csv:`).
 The run is a real `tools/pretrain.py` process of one step of a tiny model; its peak memory
-is the child's maximum resident set (`wait4`).
+is the child's maximum resident set (`wait4`). Then the decode check's kept verdicts for every
+file: their size, and the time to write them and to read them back for a resume.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import tempfile
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 CLASSES = 1_000  # fewer for fewer images: at least 100 images a class
 
 
@@ -30,6 +33,34 @@ class StartupFigure:
     images: int
     seconds: float
     peak_bytes: int
+
+
+@dataclasses.dataclass(frozen=True)
+class VerdictFigure:
+    """The decode check's kept verdicts for `files` files: their size in bytes, the seconds
+    to write them, and to read them and match every file (its size and time read again)."""
+
+    files: int
+    bytes: int
+    write_seconds: float
+    read_seconds: float
+
+
+def time_verdicts(files: list[str], folder: str) -> VerdictFigure:
+    """Keeps a verdict for each of `files` (all decode: the check itself is not timed), then
+    reads them back for the same files, as a resume does."""
+    from bit_keras.data import image_check
+
+    path = os.path.join(folder, image_check.VERDICTS_FILE)
+    digests = np.sort(image_check._digests(files))
+    began = time.perf_counter()
+    image_check._write_verdicts(path, digests, np.zeros(0, np.uint64))
+    written = time.perf_counter()
+    kept = image_check.kept_verdicts(path, files)
+    read = time.perf_counter()
+    if len(kept) != len(files) or not all(kept.values()):
+        raise RuntimeError(f"{len(files) - len(kept)} of {len(files)} verdicts were not found")
+    return VerdictFigure(len(files), os.path.getsize(path), written - began, read - written)
 
 
 def write_images(folder: str, images: int) -> str:
@@ -74,12 +105,12 @@ def time_to_first_step(data: str, logdir: str, repository: str) -> tuple[float, 
         output.append(line)
         if re.match(r"step 1/1\b", line):
             seconds = time.perf_counter() - began
-            process.send_signal(signal.SIGTERM)  # measured: not the final evaluation too
+            process.kill()  # measured; a stop request would still wait for the final evaluation
             break
     process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0, 130, 143) or seconds is None:
+    if process.returncode not in (0, -signal.SIGKILL) or seconds is None:
         raise RuntimeError(f"The run failed ({process.returncode}):\n{''.join(output[-20:])}")
     return seconds, usage.ru_maxrss * 1024  # kilobytes on Linux
 
@@ -88,8 +119,9 @@ def run(
     images: int = 1_000_000,
     repository: str | None = None,
     out: Callable[[str], object] = print,
-) -> list[StartupFigure]:
-    """Writes the images, then times a first step on them as `folder:` and as `csv:`."""
+) -> tuple[list[StartupFigure], VerdictFigure]:
+    """Writes the images, then times a first step on them as `folder:` and as `csv:`, and
+    the decode check's verdicts for all of them."""
     if images < 2 * CLASSES:
         raise ValueError(f"Need at least {2 * CLASSES} images. Received: images={images}")
     repository = repository or os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
@@ -107,4 +139,12 @@ def run(
                 f"{figure.data} {images:,} images: the first step {seconds:.1f} s after the "
                 f"command, peak memory {peak / 2**30:.2f} GiB (--image_check=header)"
             )
-    return figures
+        names = sorted(f"images/c{i % classes:04d}/{i:08d}.jpg" for i in range(images))
+        verdicts = time_verdicts([os.path.join(folder, n) for n in names], folder)
+        out(
+            f"Verdicts of the decode check for {images:,} files: "
+            f"{verdicts.bytes / 2**20:.1f} MiB, written in {verdicts.write_seconds:.2f} s, "
+            f"read and matched in {verdicts.read_seconds:.2f} s (the files' sizes and times "
+            "read again)"
+        )
+    return figures, verdicts

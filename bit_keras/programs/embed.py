@@ -81,12 +81,13 @@ def _check_embed():
 
 
 def _embed(spec, job):
+    from bit_keras.data.image_check import VERDICTS_FILE
     from bit_keras.features.embedder import Embedder, split_size, write_embeddings
     from bit_keras.features.embedding_shards import prepare_parts
 
     model = load_model(spec, out=print_line).model
     parts = prepare_parts(_OUTPUT.value, job, overwrite=_OVERWRITE.value)
-    verdicts = os.path.join(parts, "image_check.json")  # kept for a resume
+    verdicts = os.path.join(parts, VERDICTS_FILE)  # kept for a resume
     source = _DATA.load(verdicts_file=verdicts, unlabelled=True, out=print_line)
     embedder = Embedder(model, job.features, _JIT_COMPILE.value)
     labels = f"{source.num_classes} classes" if source.labelled else "unlabelled"

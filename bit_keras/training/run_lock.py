@@ -144,6 +144,13 @@ def _in_use(logdir: str, path: str, holder: dict) -> str:
     )
 
 
+def process_name() -> str:
+    """This process's task as `strategy.worker_id` names it, before any strategy exists, from
+    `TF_CONFIG`: `chief` with no cluster, else the task's type and index (`worker1`)."""
+    task = (json.loads(os.environ.get("TF_CONFIG", "{}") or "{}").get("task")) or {}
+    return f"{task['type']}{int(task.get('index', 0))}" if task.get("type") else "chief"
+
+
 def is_chief_process() -> bool:
     """`is_chief` before any strategy exists, from `TF_CONFIG`: no cluster, the `chief` task,
     or worker 0 of a cluster without one."""

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras import data
+from bit_keras._runtime import files
 from bit_keras.checkpoint import load_weights, save_official_weights
 from bit_keras.checkpoint.layout import official_variables
 from bit_keras.data.image_check import VERDICTS_FILE
@@ -22,8 +23,9 @@ from bit_keras.models import layer_names
 from bit_keras.pretrained.builder import create_model, weights_path
 from bit_keras.training import upstream
 from bit_keras.training.config import RunConfig, weights_flag
+from bit_keras.training.logdir import WORKERS_DIR
 from bit_keras.training.lr_schedule import BiTLearningRate
-from bit_keras.training.run_lock import is_chief_process
+from bit_keras.training.run_lock import is_chief_process, process_name
 
 NPZ_FILE = "model.npz"
 
@@ -77,8 +79,9 @@ def evaluation_data(
 
 
 def load_data(config: RunConfig, out, *, unlabelled: bool = False) -> data.DataSource:
-    """The run's data set; says which files were left out (`skip_bad_images`). The image
-    check's verdicts are kept in the logdir (by the chief). `unlabelled`: a folder of images
+    """The run's data set; says which files were left out (`skip_bad_images`). Every worker
+    checks every image (all must leave out the same files) and keeps its verdicts: the chief
+    in the logdir, the others in their own folders there. `unlabelled`: a folder of images
     without class sub-folders is taken (labels -1), for recipes that need no labels."""
     source = data.load_source(
         config.dataset,
@@ -86,7 +89,7 @@ def load_data(config: RunConfig, out, *, unlabelled: bool = False) -> data.DataS
         download=config.download,
         skip_bad_images=config.skip_bad_images,
         image_check=config.image_check,
-        verdicts_file=(os.path.join(config.logdir, VERDICTS_FILE) if is_chief_process() else None),
+        verdicts_file=_verdicts_file(config.logdir),
         out=out,
         unlabelled=unlabelled,
     )
@@ -97,6 +100,12 @@ def load_data(config: RunConfig, out, *, unlabelled: bool = False) -> data.DataS
             + (" ..." if len(source.skipped_files) > 5 else "")
         )
     return source
+
+
+def _verdicts_file(logdir: str) -> str:
+    if is_chief_process():
+        return files.join(logdir, VERDICTS_FILE)
+    return files.join(logdir, WORKERS_DIR, process_name(), VERDICTS_FILE)
 
 
 def build_model(

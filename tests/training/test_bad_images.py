@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from bit_keras import data
 from bit_keras.data import pipeline
-from bit_keras.data.image_check import VERDICTS_FILE
-from bit_keras.training import train
+from bit_keras.data.image_check import VERDICTS_FILE, kept_verdicts
+from bit_keras.training import shared, train
 from bit_keras.training.interrupts import UndecodableImageError
 from bit_test_utils import REPO, run_python, tiny_train_config
 
@@ -97,11 +97,29 @@ def test_the_default_check_keeps_its_verdicts_in_the_logdir(tmp_path):
     train(_config(folder, logdir, skip_bad_images=True, steps=2), out=lines.append)
     assert any(line.startswith("Checking that 16 images decode") for line in lines)
     assert any(line.startswith("Left out 1 file(s)") and str(bad) in line for line in lines)
-    verdicts = json.loads((logdir / VERDICTS_FILE).read_text())["files"]
-    assert verdicts[str(bad)][2] is False and len(verdicts) == 16
+    verdicts = kept_verdicts(str(logdir / VERDICTS_FILE), sorted(folder.glob("*/*/*.jpg")))
+    assert verdicts[str(bad)] is False and len(verdicts) == 16
     lines.clear()
     train(_config(folder, logdir, skip_bad_images=True, steps=3), out=lines.append)
     assert not any(line.startswith("Checking") for line in lines)  # the resume decodes none
+
+
+def test_every_worker_checks_every_image_and_keeps_its_own_verdicts(tmp_path, monkeypatch):
+    folder = _folder(tmp_path / "images")
+    _cut_short(folder / "test" / "dark" / "0.jpg")
+    config = _config(folder, tmp_path / "run", skip_bad_images=True)
+    cluster = {"worker": ["localhost:1", "localhost:2"]}
+    kept = {}
+    for index in (1, 0):  # worker 0 is the chief: its verdicts are the logdir's
+        task = {"type": "worker", "index": index}
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": task}))
+        lines = []
+        source = shared.load_data(config, lines.append)
+        assert source.skipped_files == (str(folder / "test" / "dark" / "0.jpg"),)
+        assert lines[0].startswith("Checking that 16 images decode")
+        where = tmp_path / "run" / (".workers/worker1/" if index else "") / VERDICTS_FILE
+        kept[index] = kept_verdicts(str(where), sorted(folder.glob("*/*/*.jpg")))
+    assert kept[0] == kept[1] and len(kept[0]) == 16 and sum(kept[0].values()) == 15
 
 
 def test_bit_train_stops_before_training_naming_the_file(tmp_path):

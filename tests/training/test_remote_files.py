@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from bit_keras.checkpoint.npz_file import read_npz
+from bit_keras.data.image_check import VERDICTS_FILE, kept_verdicts
 from bit_keras.training import PretrainConfig, pretrain, train
 from bit_test_utils import OFFICIAL_CKPT, tiny_train_config
 
@@ -62,14 +63,14 @@ def test_fine_tuning_reads_and_writes_only_there_and_resumes(remote):
     assert "Weights: " in "\n".join(lines) and "bit.npz" in "\n".join(lines)
     written = _names(logdir)
     expected = {"model.keras", "config.json", "checkpoints", "report.html", "report"}
-    assert expected | {"predictions.npz", "image_check.json"} <= written
+    assert expected | {"predictions.npz", VERDICTS_FILE} <= written
     assert any(n.startswith("events.out.tfevents.") for n in written)
     assert not [n for n in written if n.startswith(".tmp-")] and "run.lock" not in written
     assert {"confusion.png", "confusion.csv"} <= _names(f"{logdir}/report")
     record = json.loads(gfile.GFile(f"{logdir}/config.json").read())
     assert record["metrics"]["test_accuracy"] == metrics["test_accuracy"]
-    verdicts = json.loads(gfile.GFile(f"{logdir}/image_check.json").read())["files"]
-    assert len(verdicts) == 24 and all(v[2] for v in verdicts.values())
+    images = [f"{remote}/images/{c}/{i}.png" for c in ("dark", "light") for i in range(12)]
+    assert kept_verdicts(f"{logdir}/{VERDICTS_FILE}", images) == dict.fromkeys(images, True)
     with gfile.GFile(f"{logdir}/model.keras", "rb") as f:
         local = io.BytesIO(f.read())
     assert local.getvalue()[:2] == b"PK"  # a .keras zip
