@@ -1,13 +1,14 @@
 """What the training input costs at scale: a resume's wait at 10% and at 90% of an epoch for
 each way a split is stored, the bytes each of 4 input pipelines reads of a TFDS data set, and
-the pre-training pipeline's images/s against its floor on 1 and 2 threads.
+the pre-training pipeline's images/s against its floor on 1 and 2 threads, and fine-tuning's
+resize of JPEGs decoded whole against one decoded at a reduced scale where that applies.
 
-The data set is made here, not downloaded: crops of the two photographs scikit-learn ships
-(`load_sample_images`), resized to ImageNet's typical 500x375 by default, flipped, JPEG quality
-90-95; a few distinct images repeated, with labels that mean nothing. TFDS itself writes it
-in both of its formats, in `files` files. "Before" is how bit_keras read a TFDS split until it
-read the files itself: one stream, shuffled by a buffer, skipped to the position on a resume
-and split between pipelines by `Dataset.shard`.
+The data set is made here, not downloaded: crops of the six colour photographs scikit-learn
+(`load_sample_images`) and scikit-image (`skimage.data`) ship, resized to ImageNet's typical
+500x375 by default, flipped, JPEG quality 90-95; a few distinct images repeated, with labels
+that mean nothing. TFDS itself writes it in both of its formats, in `files` files. "Before" is
+how bit_keras read a TFDS split until it read the files itself: one stream, shuffled by a
+buffer, skipped to the position on a resume and split between pipelines by `Dataset.shard`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,15 @@ import numpy as np
 import tensorflow as tf
 
 from bit_keras._runtime.files import size as file_size
-from bit_keras.data.pipeline import Examples, inception_crop_encoded, train_dataset
+from bit_keras.data.image_io import decode_image
+from bit_keras.data.pipeline import (
+    Examples,
+    inception_crop_encoded,
+    resize_encoded,
+    train_dataset,
+)
 from bit_keras.data.sources import load_source
+from bit_keras.preprocessing import preprocess_input
 
 BATCH = 64
 CROP = 32  # the training crop: small, as the figures are about reading, not the model's input
@@ -62,13 +70,22 @@ class BytesFigure:
         return max(self.per_pipeline) / self.total
 
 
-def photo_jpegs(count: int, height: int, width: int, seed: int = 0) -> list[bytes]:
-    """`count` JPEGs of `height` x `width` cut from scikit-learn's sample photographs: a
-    random box of 30-100% of a photo's side at the target's aspect ratio, resized, flipped
-    at random, quality 90-95."""
+def photographs() -> list[np.ndarray]:
+    """The colour photographs two packages ship, uint8 RGB: scikit-learn's two (a temple,
+    a flower; 427x640) and scikit-image's astronaut (512x512), cat (300x451), coffee cup
+    (400x600) and rocket (427x640)."""
+    import skimage.data
     from sklearn.datasets import load_sample_images
 
-    photos = load_sample_images().images
+    ours = [getattr(skimage.data, name)() for name in ("astronaut", "chelsea", "coffee", "rocket")]
+    return [*load_sample_images().images, *ours]
+
+
+def photo_jpegs(count: int, height: int, width: int, seed: int = 0) -> list[bytes]:
+    """`count` JPEGs of `height` x `width` cut from the `photographs`: a random box of
+    30-100% of a photo's side at the target's aspect ratio, resized, flipped at random,
+    quality 90-95."""
+    photos = photographs()
     rng = np.random.default_rng(seed)
     encoded = []
     for i in range(count):
@@ -182,16 +199,22 @@ class ThroughputFigure:
     """Images/s of the pre-training input pipeline (TFDS TFRecord, Inception crops of
     `THROUGHPUT_CROP`), of the same pipeline decoding each JPEG whole (before), and of its
     floor, the same decode, crop, resize and flip of the same JPEGs held in memory in a bare
-    tf.data map, on `threads` threads."""
+    tf.data map, on `threads` threads; and of that floor scaling its images to [-1, 1] as the
+    pipeline does (`preprocess_input`): the same output."""
 
     threads: int
     pipeline: float
     floor: float
     decoded_whole: float  # the pipeline as before: each JPEG decoded whole, then cropped
+    floor_scaled: float
 
     @property
     def ratio(self) -> float:
         return self.pipeline / self.floor
+
+    @property
+    def ratio_scaled(self) -> float:
+        return self.pipeline / self.floor_scaled
 
 
 # Batches timed: 20,480 images, about two windows of files (a window is read once per about
@@ -206,7 +229,7 @@ def _on_threads(ds: tf.data.Dataset, threads: int) -> tf.data.Dataset:
     return ds.with_options(options)
 
 
-def _images_per_second(ds: tf.data.Dataset, batches: int) -> float:
+def _images_per_second(ds: tf.data.Dataset, batches: int, batch: int = BATCH) -> float:
     iterator = iter(ds)
     for _ in range(10):  # warm-up: tracing, the first window, autotuning
         next(iterator)
@@ -216,7 +239,7 @@ def _images_per_second(ds: tf.data.Dataset, batches: int) -> float:
     seconds = time.perf_counter() - began
     del iterator
     gc.collect()
-    return batches * BATCH / seconds
+    return batches * batch / seconds
 
 
 def throughput_figure(
@@ -228,19 +251,67 @@ def throughput_figure(
         ds = _pretraining_batches(examples, THROUGHPUT_CROP)
         return _images_per_second(_on_threads(ds, threads), batches)
 
-    def bare(index, jpeg):
-        seed = tf.stack([tf.constant(0, tf.int64), index])
-        seeds = tf.random.experimental.stateless_split(seed, 2)
-        image = inception_crop_encoded(jpeg, seeds[0], THROUGHPUT_CROP)
-        return tf.image.stateless_random_flip_left_right(image, seeds[1])
+    def floor(scaled: bool) -> float:
+        def bare(index, jpeg):
+            seed = tf.stack([tf.constant(0, tf.int64), index])
+            seeds = tf.random.experimental.stateless_split(seed, 2)
+            image = inception_crop_encoded(jpeg, seeds[0], THROUGHPUT_CROP)
+            image = tf.image.stateless_random_flip_left_right(image, seeds[1])
+            return preprocess_input(image) if scaled else image
 
-    floor = tf.data.Dataset.from_tensor_slices(jpegs).repeat().enumerate()
-    floor = floor.map(bare, num_parallel_calls=threads).batch(BATCH)
+        ds = tf.data.Dataset.from_tensor_slices(jpegs).repeat().enumerate()
+        ds = ds.map(bare, num_parallel_calls=threads).batch(BATCH)
+        return _images_per_second(_on_threads(ds, threads), batches)
+
     return ThroughputFigure(
         threads,
         pipeline(examples),
-        _images_per_second(_on_threads(floor, threads), batches),
+        floor(scaled=False),
         pipeline(dataclasses.replace(examples, encoded=None)),
+        floor(scaled=True),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ResizeFigure:
+    """Fine-tuning's resize of JPEGs of `height` x `width` to `size` on one thread: images/s
+    decoding whole, then resizing (before) and with `resize_encoded` (a reduced-scale decode
+    where the JPEG is at least twice `size`), and the mean absolute difference of the two
+    results (of 255)."""
+
+    height: int
+    width: int
+    size: int
+    whole: float
+    scaled: float
+    mean_difference: float
+
+    @property
+    def ratio(self) -> float:
+        return self.scaled / self.whole
+
+
+# (height, width, size) of the resize benchmark: ImageNet-like JPEGs at BiT-HyperRule's 448
+# and at 160, and larger ones (photographs' crops upsampled: less fine detail than a camera's).
+RESIZE_CASES = ((375, 500, 448), (375, 500, 160), (1125, 1500, 448), (2250, 3000, 448))
+
+
+def resize_figure(height: int, width: int, size: int, images: int = 2000) -> ResizeFigure:
+    """Times both resize paths over `images` resizes of 8 distinct JPEGs on one thread."""
+    jpegs = photo_jpegs(8, height, width)
+
+    def whole(jpeg):
+        return tf.image.resize(decode_image(jpeg), (size, size))
+
+    def rate(resize) -> float:
+        ds = tf.data.Dataset.from_tensor_slices(jpegs).repeat().map(resize).batch(8)
+        return _images_per_second(_on_threads(ds, 1), images // 8, batch=8)
+
+    difference = np.mean(
+        [np.abs(whole(j).numpy() - resize_encoded(j, size).numpy()).mean() for j in jpegs]
+    )
+    return ResizeFigure(
+        height, width, size, rate(whole), rate(lambda j: resize_encoded(j, size)), difference
     )
 
 
@@ -291,7 +362,9 @@ def run(
     out: Callable[[str], object] = print,
     throughput_batches: int = THROUGHPUT_BATCHES,
     bytes_epochs: int = BYTES_EPOCHS,
-) -> tuple[list[ResumeFigure], list[BytesFigure], list[ThroughputFigure]]:
+    resize_cases=RESIZE_CASES,
+    resize_images: int = 2000,
+) -> tuple[list[ResumeFigure], list[BytesFigure], list[ThroughputFigure], list[ResizeFigure]]:
     """Writes the synthetic data set in both formats, measures, prints, returns the figures."""
     if examples < 10 * BATCH or files < PIPELINES or repeats < 1 or min(height, width) < CROP:
         raise ValueError(
@@ -354,8 +427,9 @@ def run(
                 f"throughput on {threads} thread(s): the pipeline (TFDS TFRecord, Inception "
                 f"crops to {THROUGHPUT_CROP}) {speed.pipeline:.0f} images/s, its floor (the "
                 f"same decode, crop, resize and flip in a bare map) {speed.floor:.0f}: "
-                f"{speed.ratio:.2f}x; before, decoding each JPEG whole: "
-                f"{speed.decoded_whole:.0f} images/s"
+                f"{speed.ratio:.2f}x; the floor scaling to [-1, 1] as well (the same output) "
+                f"{speed.floor_scaled:.0f}: {speed.ratio_scaled:.2f}x; before, decoding each "
+                f"JPEG whole: {speed.decoded_whole:.0f} images/s"
             )
         in_memory = _in_memory(tfrecord())
         figure = resume_figure("in memory, by index", lambda: in_memory, repeats)
@@ -365,7 +439,17 @@ def run(
             f"{figure.at_10_percent:.2f} s at 10%, {figure.at_90_percent:.2f} s at 90% "
             f"({figure.ratio:.2f}x)"
         )
-    return resumes, reads, speeds
+    resizes = []
+    for height, width, size in resize_cases:
+        figure = resize_figure(height, width, size, resize_images)
+        resizes.append(figure)
+        out(
+            f"resize of {width}x{height} JPEGs to {size} (fine-tuning), 1 thread: decoded "
+            f"whole {figure.whole:.0f} images/s, at a reduced scale where it applies "
+            f"{figure.scaled:.0f} ({figure.ratio:.2f}x); mean difference "
+            f"{figure.mean_difference:.2f} of 255"
+        )
+    return resumes, reads, speeds, resizes
 
 
 def _in_memory(examples: Examples) -> Examples:

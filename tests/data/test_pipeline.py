@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from bit_keras import data
 from bit_keras.data import pipeline as data_pipeline
+from bit_keras.data.image_io import read_image
 
 
 def _labels():
@@ -292,3 +293,52 @@ def test_jpeg_files_take_the_window_decode_and_resume_exactly(tmp_path):
     decoded = dataclasses.replace(examples, encoded=None)  # the same crops, decoded whole
     slow = [x.numpy() for x, _ in data.train_dataset(decoded, **kwargs).take(7)]
     assert max(np.abs(a - b).mean() for a, b in zip(whole, slow, strict=True)) < 0.01
+
+
+def test_a_large_jpeg_is_resized_from_a_reduced_scale_decode_within_the_stated_tolerance():
+    from bit_keras.benchmark.input_speed import photographs
+
+    scaled_ones = 0
+    for photo in photographs():  # six real photographs, 300x451 to 512x512
+        jpeg = tf.io.encode_jpeg(photo, quality=92)
+        whole = tf.io.decode_jpeg(jpeg, channels=3)
+        shorter = min(photo.shape[:2])
+        for size in (160, 200, (shorter + 3) // 2):  # the last: just under twice
+            bilinear = tf.image.resize(whole, (size, size)).numpy()
+            scaled = data_pipeline.resize_encoded(jpeg, size).numpy()
+            if shorter < 2 * size - 1:  # under twice the size: the same decode and pixels
+                np.testing.assert_array_equal(scaled, bilinear)
+                continue
+            scaled_ones += 1  # decoded at 1/2 scale
+            antialiased = tf.image.resize(whole, (size, size), antialias=True).numpy()
+            # The stated tolerance: a mean of at most 8.5 of 255, no more than the bilinear
+            # resize's own distance from an antialiased one (+1), and nearer the antialiased.
+            difference = np.abs(scaled - bilinear).mean()
+            assert difference <= min(8.5, np.abs(bilinear - antialiased).mean() + 1), size
+            assert np.abs(scaled - antialiased).mean() < np.abs(bilinear - antialiased).mean()
+    assert scaled_ones == 10  # all but the 300x451 cat, at 160 and 200
+    png = tf.io.encode_png(np.arange(48 * 40 * 3, dtype=np.uint8).reshape(48, 40, 3) % 251)
+    np.testing.assert_array_equal(
+        data_pipeline.resize_encoded(png, 16), tf.image.resize(tf.io.decode_png(png), (16, 16))
+    )
+
+
+def test_fine_tuning_batches_of_jpeg_files_are_those_of_decoded_images_below_twice_the_size(
+    tmp_path,
+):
+    from bit_keras.benchmark.input_speed import photo_jpegs
+
+    paths = []
+    for i, jpeg in enumerate(photo_jpegs(8, 60, 80)):
+        paths.append(str(tmp_path / f"{i}.jpg"))
+        tf.io.write_file(paths[-1], jpeg)
+    examples = data.Examples.from_arrays(
+        paths, np.arange(8) % 2, decode=read_image, encoded=tf.io.read_file
+    )
+    kwargs = dict(batch_size=4, crop=24, num_classes=2, mixup_alpha=0.1, seed=3)
+    for resize, exact in ((32, True), (30, False)):  # 60 >= 2 * 30 - 1: at 1/2 scale
+        fast = [x.numpy() for x, _ in data.train_dataset(examples, resize=resize, **kwargs).take(4)]
+        decoded = dataclasses.replace(examples, encoded=None)
+        slow = [x.numpy() for x, _ in data.train_dataset(decoded, resize=resize, **kwargs).take(4)]
+        for a, b in zip(fast, slow, strict=True):
+            assert (a == b).all() if exact else 0 < np.abs(a - b).mean() < 0.1
