@@ -8,9 +8,10 @@ Imports no other part of bit_keras.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO
 
 
@@ -23,6 +24,22 @@ def _gfile():
     import tensorflow as tf
 
     return tf.io.gfile
+
+
+@contextlib.contextmanager
+def _reaching(path: str) -> Iterator[None]:
+    # TensorFlow's error for a filesystem it cannot reach (no network, no credentials, no
+    # such bucket) as an OSError naming the path: the programs end with it in one line. A
+    # file that is not there stays TensorFlow's NotFoundError, which callers look for.
+    import tensorflow as tf
+
+    try:
+        yield
+    except tf.errors.NotFoundError:
+        raise
+    except tf.errors.OpError as e:
+        why = (e.message or type(e).__name__).strip().splitlines()[0]
+        raise OSError(f"{path} cannot be reached ({type(e).__name__}: {why})") from None
 
 
 def absolute(path: str | os.PathLike) -> str:
@@ -42,24 +59,33 @@ def parent(path: str) -> str:
 
 
 def exists(path: str) -> bool:
-    return _gfile().exists(path) if is_remote(path) else os.path.exists(path)
+    """Whether `path` exists; OSError where its filesystem cannot be reached."""
+    if is_remote(path):
+        with _reaching(path):
+            return _gfile().exists(path)
+    return os.path.exists(path)
 
 
 def isdir(path: str) -> bool:
-    return _gfile().isdir(path) if is_remote(path) else os.path.isdir(path)
+    """Whether `path` is a folder; OSError where its filesystem cannot be reached (which
+    `tf.io.gfile.isdir` would call no folder)."""
+    if is_remote(path):
+        return exists(path) and _gfile().isdir(path)
+    return os.path.isdir(path)
 
 
 def isfile(path: str) -> bool:
+    """Whether `path` is a file; OSError where its filesystem cannot be reached."""
     if is_remote(path):
-        gfile = _gfile()
-        return gfile.exists(path) and not gfile.isdir(path)
+        return exists(path) and not _gfile().isdir(path)
     return os.path.isfile(path)
 
 
 def listdir(path: str) -> list[str]:
     """The names in folder `path` (without a trailing `/` for folders)."""
     if is_remote(path):
-        return [name.rstrip("/") for name in _gfile().listdir(path)]
+        with _reaching(path):
+            return [name.rstrip("/") for name in _gfile().listdir(path)]
     return os.listdir(path)
 
 
@@ -88,7 +114,8 @@ def scan(path: str, is_file: Callable[[str], bool] = lambda name: False):
 def makedirs(path: str) -> None:
     """Creates folder `path` and its parents; nothing if it exists."""
     if is_remote(path):
-        _gfile().makedirs(path)
+        with _reaching(path):
+            _gfile().makedirs(path)
     else:
         os.makedirs(path, exist_ok=True)
 

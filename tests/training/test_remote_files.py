@@ -116,3 +116,23 @@ def test_a_path_there_that_does_not_exist_is_one_error(tmp_path, overrides, mess
         train(tiny_train_config(tmp_path / "run", **overrides), out=lambda _: None)
     assert "ram://bit_keras_nothing/" in str(error.value)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"dataset": "folder:gs://bit-keras-no-such-bucket/images"},
+        {"dataset": "csv:gs://bit-keras-no-such-bucket/manifest.csv"},
+        {"weights": "gs://bit-keras-no-such-bucket/bit.npz"},
+        {"logdir": "gs://bit-keras-no-such-bucket/run"},
+    ],
+)
+def test_a_gs_path_that_cannot_be_had_is_one_error_naming_it(tmp_path, overrides):
+    # No network here (nor in CI): Cloud Storage cannot be reached, and a program says so in
+    # one line (an OSError); where it can be, the bucket does not exist (a ValueError).
+    config = tiny_train_config(overrides.pop("logdir", tmp_path / "run"), **overrides)
+    with pytest.raises((OSError, ValueError)) as error:
+        train(config, out=lambda _: None)
+    message = str(error.value)
+    assert "gs://bit-keras-no-such-bucket/" in message and "\n" not in message
+    assert "cannot be reached" in message or "does not exist" in message
