@@ -15,6 +15,7 @@ from bit_keras.training.interrupts import (
     DamagedFileError,
     TrainingDivergedError,
     UndecodableImageError,
+    WorkerLostError,
 )
 from bit_keras.training.logdir import check_logdir
 from bit_keras.training.run_lock import RunLock, is_chief_process
@@ -52,7 +53,12 @@ def run_recipe(
             program,
             check,
             work,
-            errors=(TrainingDivergedError, UndecodableImageError, DamagedFileError),
+            errors=(
+                TrainingDivergedError,
+                UndecodableImageError,
+                DamagedFileError,
+                WorkerLostError,
+            ),
             guard=lambda config: RunLock(config.logdir, enabled=is_chief_process()),
             hold_stderr=False,
             interrupted="interrupted before a checkpoint could be saved.",

@@ -115,3 +115,27 @@ class UndecodableImageError(_UnreadableBatchError):
         problem = f"Image {path} does not decode (cut short or damaged)"
         advice = "Replace or remove the file, or pass --skip_bad_images to leave it out"
         super().__init__(problem, advice, step, checkpoint, rerun)
+
+
+class WorkerLostError(RuntimeError):
+    """Another worker of the cluster was lost mid-run (killed, its host gone, or no longer
+    answering): the collectives every step needs cannot complete, so the run ends. A worker
+    that stops answering is found by TensorFlow's heartbeats (about 10 s).
+
+    Attributes:
+        step: The step that could not complete.
+        lost: The lost task in words (`worker 1`), or None where TensorFlow did not say.
+        checkpoint: The chief's last checkpoint, which a restart resumes from (None if none).
+    """
+
+    def __init__(self, step: int, lost: str | None, checkpoint: str | None, why: str):
+        self.step, self.lost, self.checkpoint = step, lost, checkpoint
+        kept = (
+            f"the last checkpoint is {checkpoint}"
+            if checkpoint
+            else "no checkpoint was saved yet (a restart starts over)"
+        )
+        super().__init__(
+            f"Lost {lost or 'another worker'} of the cluster at step {step} ({why}); {kept}. "
+            "Start every worker again with the same command to resume from it."
+        )

@@ -37,6 +37,7 @@ from bit_keras.training.interrupts import (
     TrainingDivergedError,
     TrainingInterrupted,
     UndecodableImageError,
+    WorkerLostError,
 )
 from bit_keras.training.logdir import (
     CHECKPOINT_DIR,
@@ -51,7 +52,13 @@ from bit_keras.training.logdir import (
 from bit_keras.training.progress import Progress
 from bit_keras.training.recipe import Recipe
 from bit_keras.training.run_lock import RunLock, is_chief_process
-from bit_keras.training.strategy import is_chief, make_strategy, worker_id
+from bit_keras.training.strategy import (
+    is_chief,
+    is_lost_worker_error,
+    lost_task,
+    make_strategy,
+    worker_id,
+)
 from bit_keras.training.train_step import make_replica_step
 
 logger = logging.getLogger(__name__)
@@ -302,6 +309,7 @@ class _Run:
                 except tf.errors.OpError as e:
                     path, damaged = undecodable_image(e), damaged_file(e)
                     if path is None and damaged is None:
+                        self._raise_if_a_worker_is_lost(e, step, chiefs)
                         raise
                     saved = self._save_before(step, start, checkpoints, loss, lr)
                     rerun = " without --overwrite" if config.overwrite else ""
@@ -327,7 +335,11 @@ class _Run:
                     )
                 if step == total:
                     break
-                stopping = self._stop_requested(stop)
+                try:
+                    stopping = self._stop_requested(stop)
+                except tf.errors.OpError as e:
+                    self._raise_if_a_worker_is_lost(e, step + 1, chiefs)
+                    raise
                 due = step % every == 0 or (
                     timed and time.monotonic() - saved_at > CHECKPOINT_SECONDS
                 )
@@ -487,6 +499,15 @@ class _Run:
                 }
             )
         return error
+
+    def _raise_if_a_worker_is_lost(self, error: tf.errors.OpError, step: int, chiefs) -> None:
+        # Under MultiWorkerMirroredStrategy, a collective that another worker will never join
+        # ends in TensorFlow's words for it (heartbeats stopped, connection reset, aborted);
+        # said in one line naming that worker and the checkpoint to restart from.
+        if not self._multi_worker or not is_lost_worker_error(error):
+            return
+        lost, why = lost_task(str(error), worker_id(self.strategy))
+        raise WorkerLostError(step, lost, chiefs.latest, why) from None
 
     @property
     def _multi_worker(self) -> bool:

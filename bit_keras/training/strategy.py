@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import tensorflow as tf
 
@@ -74,3 +75,55 @@ def worker_id(strategy: tf.distribute.Strategy) -> str:
 def _tf_config_tasks() -> int:
     config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
     return sum(len(tasks) for tasks in config.get("cluster", {}).values())
+
+
+# What TensorFlow's errors say when a collective's peer is gone: its heartbeats stopped, its
+# connection was reset or refused, or the collectives were aborted because of it.
+_LOST_PEER_WORDS = (
+    "Collective ops is aborted",
+    "unhealthy",
+    "heartbeat",
+    "Connection reset",
+    "Socket closed",
+    "failed to connect",
+    "Connection refused",
+    "Broken pipe",
+)
+
+
+def is_lost_worker_error(error: tf.errors.OpError) -> bool:
+    """Whether `error` says that another task of the cluster is gone."""
+    text = str(error)
+    return isinstance(error, tf.errors.UnavailableError) or any(
+        words in text for words in _LOST_PEER_WORDS
+    )
+
+
+def lost_task(message: str, own: str) -> tuple[str | None, str]:
+    """`(the lost task in words, why in a few words)` from TensorFlow's error `message`: a
+    task it names (`/job:worker/replica:0/task:1` -> `worker 1`) other than `own`
+    (`worker0`), or the task whose address it names (TF_CONFIG's cluster); None if neither."""
+    named = {
+        f"{job}{task}"
+        for job, task in re.findall(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)", message)
+    }
+    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    for job, addresses in config.get("cluster", {}).items():
+        for task, address in enumerate(addresses):
+            if address in message:
+                named.add(f"{job}{task}")
+    named.discard(own)
+    lost = None
+    if named:
+        first = sorted(named)[0]
+        job = first.rstrip("0123456789")
+        lost = f"{job} {first[len(job) :]}"
+    if "unhealthy" in message or "heartbeat" in message:
+        why = "it stopped sending heartbeats"
+    elif any(w in message for w in ("Connection reset", "Socket closed", "Broken pipe")):
+        why = "its connection was broken"
+    elif "failed to connect" in message or "Connection refused" in message:
+        why = "it cannot be reached"
+    else:
+        why = "the collectives with it failed"
+    return lost, why

@@ -1,0 +1,148 @@
+"""A cluster of two `bit-train` workers on 127.0.0.1 that loses one: the other ends within
+TensorFlow's heartbeat time with one line naming the lost worker and the checkpoint, and the
+cluster started again ends with the weights of a run that lost none."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bit_keras.training.strategy import lost_task
+from bit_test_utils import REPO
+
+STEPS = 16
+FLAGS = [
+    "--model=R14x1",
+    "--weights=none",
+    "--dataset=digits",
+    f"--steps={STEPS}",
+    "--batch_size=8",
+    "--resize=12",
+    "--crop=8",
+    "--checkpoint_every=2",
+    "--noreport",
+]
+# Beyond TensorFlow's heartbeat timeout (about 10 s) and a start of the process.
+DETECTED_WITHIN = 60
+
+
+def _addresses():
+    sockets = [socket.socket() for _ in range(2)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    addresses = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+    for s in sockets:
+        s.close()
+    return addresses
+
+
+def _start(logdir):
+    """Both workers of a new cluster, as `bit-train` processes."""
+    workers = _addresses()
+    processes = []
+    for index in range(2):
+        config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        env = {**os.environ, "TF_CONFIG": json.dumps(config)}
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, str(REPO / "tools" / "train.py"), f"--logdir={logdir}", *FLAGS],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+        )
+    return processes
+
+
+def _finish(processes, timeout=300):
+    """Each worker's (status, stdout, stderr)."""
+    outputs = [p.communicate(timeout=timeout) for p in processes]
+    return [(p.returncode, *output) for p, output in zip(processes, outputs, strict=True)]
+
+
+def _weights(logdir) -> dict[str, np.ndarray]:
+    reader = tf.train.load_checkpoint(str(logdir / "checkpoints"))
+    names = sorted(k for k in reader.get_variable_to_shape_map() if k.startswith("model/"))
+    return {k: reader.get_tensor(k) for k in names}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("uninterrupted")
+    for status, _, stderr in _finish(_start(logdir)):
+        assert status == 0, stderr[-3000:]
+    return _weights(logdir)
+
+
+def test_a_killed_worker_is_named_in_one_line_and_a_restart_resumes_exactly(
+    tmp_path, uninterrupted
+):
+    processes = _start(tmp_path)
+    chief, worker = processes
+    first = tmp_path / "checkpoints" / "ckpt-2.index"
+    deadline = time.monotonic() + 240
+    while not first.exists() and time.monotonic() < deadline and chief.poll() is None:
+        time.sleep(0.05)
+    assert first.exists(), chief.communicate()[1][-3000:]
+    worker.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    _, stderr = chief.communicate(timeout=DETECTED_WITHIN)
+    seconds = time.monotonic() - killed
+    worker.communicate()
+    assert chief.returncode == 1 and worker.returncode == -signal.SIGKILL
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("bit-train: error: Lost worker 1 of the cluster at step "), last
+    saved = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
+    assert f"; the last checkpoint is {saved}. Start every worker again" in last
+    assert "Traceback" not in stderr and seconds < DETECTED_WITHIN
+
+    # The same command on both workers: resumed from that checkpoint, to the same weights.
+    results = _finish(_start(tmp_path))
+    for status, stdout, stderr in results:
+        assert status == 0, stderr[-3000:]
+        assert f"Resumed from {saved} at step " in stdout
+    resumed = _weights(tmp_path)
+    assert resumed.keys() == uninterrupted.keys()
+    for name, value in resumed.items():
+        np.testing.assert_array_equal(value, uninterrupted[name], err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("message", "lost", "why"),
+    [
+        (  # the chief, when worker 1 was killed or stopped (TensorFlow's heartbeats)
+            "Collective ops is aborted by: Error reported from /job:worker/task:1: The following "
+            "tasks are unhealthy (stopped sending heartbeats):\n/job:worker/replica:0/task:1\n"
+            "The tasks have crashed.",
+            "worker 1",
+            "it stopped sending heartbeats",
+        ),
+        (  # worker 1, stopped, then let go on: the chief has gone
+            "Graph execution error:\n\nAdditional GRPC error information from remote target "
+            "/job:worker/replica:0/task:0 while calling /tensorflow.WorkerService/RecvBuf:\n"
+            ':UNKNOWN:Error received from peer {grpc_message:"sendmsg: Broken pipe (32)"}',
+            "worker 0",
+            "its connection was broken",
+        ),
+        (  # named by its address alone (TF_CONFIG's cluster)
+            "failed to connect to all addresses; last error: ipv4:127.0.0.1:2223: "
+            "Connection refused",
+            "worker 1",
+            "it cannot be reached",
+        ),
+        ("Collective ops is aborted by: something else", None, "the collectives with it failed"),
+    ],
+)
+def test_the_lost_task_is_read_from_tensorflows_words(monkeypatch, message, lost, why):
+    cluster = {"worker": ["127.0.0.1:2222", "127.0.0.1:2223"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"index": 0}}))
+    own = "worker1" if lost == "worker 0" else "worker0"
+    assert lost_task(message, own) == (lost, why)
