@@ -20,16 +20,26 @@ class TrainingInterrupted(KeyboardInterrupt):
         step: The last step trained (and saved).
         checkpoint: The checkpoint's path prefix (None on a non-chief worker).
         rerun: Words that follow "Run the same command again" (" without --overwrite").
+        elsewhere: The signal reached another worker of the cluster, not this one.
         exit_status: 128 + the signal number, the shell's convention (130 for Ctrl-C, 143 for
-            SIGTERM).
+            SIGTERM), on every worker of a cluster alike.
     """
 
-    def __init__(self, signum: int, step: int, checkpoint: str | None, *, rerun: str = ""):
+    def __init__(
+        self,
+        signum: int,
+        step: int,
+        checkpoint: str | None,
+        *,
+        rerun: str = "",
+        elsewhere: bool = False,
+    ):
         self.signum, self.step, self.checkpoint = signum, step, checkpoint
         self.exit_status = 128 + signum
         where = f"; saved {checkpoint}" if checkpoint else ""
+        whom = " to another worker of the cluster" if elsewhere else ""
         super().__init__(
-            f"Interrupted by {signal.Signals(signum).name} after step {step}{where}. "
+            f"Interrupted by {signal.Signals(signum).name}{whom} after step {step}{where}. "
             f"Run the same command again{rerun} to resume from there."
         )
 

@@ -13,7 +13,6 @@ import dataclasses
 import json
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable
 
@@ -24,7 +23,7 @@ import tensorflow as tf
 from bit_keras._runtime import files
 from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras._runtime.backend_check import require_tensorflow_backend
-from bit_keras._runtime.stop_requests import StopRequests
+from bit_keras._runtime.stop_requests import SIGNALS, StopRequests
 from bit_keras.data.image_check import undecodable_image
 from bit_keras.data.pipeline import eval_steps
 from bit_keras.data.record_files import damaged_file
@@ -349,10 +348,11 @@ class _Run:
                 if stopping:
                     writer.flush()
                     interrupted = TrainingInterrupted(
-                        stop.signum or signal.SIGTERM,
+                        stopping,
                         step,
                         path if self.chief else None,
                         rerun=" without --overwrite" if config.overwrite else "",
+                        elsewhere=stop.signum is None,
                     )
                     self.out(str(interrupted))
                     raise interrupted
@@ -513,19 +513,23 @@ class _Run:
     def _multi_worker(self) -> bool:
         return isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
-    def _stop_requested(self, stop: StopRequests) -> bool:
-        # A signal reaches one worker; all of them must stop (and save) at the same step.
+    def _stop_requested(self, stop: StopRequests) -> int | None:
+        # The signal to stop on, or None. A signal reaches one worker; all of them must stop
+        # (and save) at the same step, and exit alike: the cluster sums which signals its
+        # workers had (SIGINT's status where any had it, as a shell reports Ctrl-C).
         if not self._multi_worker:
-            return stop.signum is not None
+            return stop.signum
         if self._any_stop is None:
 
             @tf.function(autograph=False)
-            def any_stop(flag):
-                per_replica = self.strategy.run(lambda f: f, args=(flag,))
+            def any_stop(flags):
+                per_replica = self.strategy.run(lambda f: f, args=(flags,))
                 return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
             self._any_stop = any_stop
-        return float(self._any_stop(tf.constant(float(stop.signum is not None)))) > 0
+        mine = [float(stop.signum == signum) for signum in SIGNALS]
+        counts = self._any_stop(tf.constant(mine)).numpy()
+        return next((signum for signum, n in zip(SIGNALS, counts, strict=True) if n > 0), None)
 
     def _worker_dir(self) -> str:
         return os.path.join(self.config.logdir, WORKERS_DIR, worker_id(self.strategy))

@@ -146,15 +146,9 @@ def test_multi_worker_two_processes_end_with_identical_weights(two_workers):
     assert outputs[0]["weights"] == outputs[1]["weights"]
     assert outputs[0]["test_accuracy"] == outputs[1]["test_accuracy"]
     # One writer: the chief's checkpoints and model; the worker's scratch space is gone.
+    # (A cluster restarted mid-run: tests/training/test_worker_faults.py.)
     assert (run / "model.keras").exists()
     assert not (run / ".workers" / "worker1").exists()
-
-    # Restarted, both workers rejoin from the chief's last checkpoint.
-    again, logs = _multi_worker(logdir, "finetune")
-    for log in logs:
-        assert "Resumed from" in log and "ckpt-3 at step 3." in log
-    again = again["finetune"]
-    assert again[0]["weights"] == outputs[0]["weights"] == again[1]["weights"]
 
 
 def test_pretraining_on_two_workers_ends_with_identical_weights_and_one_npz(two_workers):

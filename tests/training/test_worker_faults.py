@@ -1,6 +1,7 @@
-"""A cluster of two `bit-train` workers on 127.0.0.1 that loses one: the other ends within
-TensorFlow's heartbeat time with one line naming the lost worker and the checkpoint, and the
-cluster started again ends with the weights of a run that lost none."""
+"""A cluster of two `bit-train` workers on 127.0.0.1 that loses one, or whose chief is
+preempted: the workers end with one line each (the lost worker and the checkpoint named;
+every worker at the same step with the same status), and the cluster started again ends
+with the weights of a run that lost none."""
 
 import json
 import os
@@ -87,12 +88,7 @@ def test_a_killed_worker_is_named_in_one_line_and_a_restart_resumes_exactly(
 ):
     processes = _start(tmp_path)
     chief, worker = processes
-    first = tmp_path / "checkpoints" / "ckpt-2.index"
-    deadline = time.monotonic() + 240
-    while not first.exists() and time.monotonic() < deadline and chief.poll() is None:
-        time.sleep(0.05)
-    assert first.exists(), chief.communicate()[1][-3000:]
-    worker.send_signal(signal.SIGKILL)
+    _signal_after_the_first_checkpoint(tmp_path, worker, signal.SIGKILL)
     killed = time.monotonic()
     _, stderr = chief.communicate(timeout=DETECTED_WITHIN)
     seconds = time.monotonic() - killed
@@ -111,6 +107,42 @@ def test_a_killed_worker_is_named_in_one_line_and_a_restart_resumes_exactly(
         assert f"Resumed from {saved} at step " in stdout
     resumed = _weights(tmp_path)
     assert resumed.keys() == uninterrupted.keys()
+    for name, value in resumed.items():
+        np.testing.assert_array_equal(value, uninterrupted[name], err_msg=name)
+
+
+def _signal_after_the_first_checkpoint(logdir, process, signum):
+    first = logdir / "checkpoints" / "ckpt-2.index"
+    deadline = time.monotonic() + 240
+    while not first.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert first.exists(), process.communicate()[1][-3000:]
+    process.send_signal(signum)
+
+
+def test_sigterm_to_the_chief_stops_every_worker_at_one_step_and_a_restart_resumes_exactly(
+    tmp_path, uninterrupted
+):
+    processes = _start(tmp_path)
+    _signal_after_the_first_checkpoint(tmp_path, processes[0], signal.SIGTERM)
+    (chief, chief_out, chief_err), (worker, worker_out, worker_err) = _finish(processes)
+    assert chief == worker == 143, (chief_err[-2000:], worker_err[-2000:])
+    saved = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
+    step = int(saved.rsplit("-", 1)[1])
+    assert chief_out.strip().splitlines()[-1] == (
+        f"Interrupted by SIGTERM after step {step}; saved {saved}. Run the same command "
+        "again to resume from there."
+    )
+    assert worker_out.strip().splitlines()[-1] == (
+        f"Interrupted by SIGTERM to another worker of the cluster after step {step}. Run the "
+        "same command again to resume from there."
+    )
+    assert "Traceback" not in chief_err + worker_err
+
+    for status, stdout, stderr in _finish(_start(tmp_path)):
+        assert status == 0, stderr[-3000:]
+        assert f"Resumed from {saved} at step {step}." in stdout
+    resumed = _weights(tmp_path)
     for name, value in resumed.items():
         np.testing.assert_array_equal(value, uninterrupted[name], err_msg=name)
 
