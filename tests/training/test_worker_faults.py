@@ -83,51 +83,26 @@ def uninterrupted(tmp_path_factory):
     return _weights(logdir)
 
 
-def test_a_killed_worker_is_named_in_one_line_and_a_restart_resumes_exactly(
-    tmp_path, uninterrupted
-):
-    processes = _start(tmp_path)
-    chief, worker = processes
-    _signal_after_the_first_checkpoint(tmp_path, worker, signal.SIGKILL)
-    killed = time.monotonic()
-    _, stderr = chief.communicate(timeout=DETECTED_WITHIN)
-    seconds = time.monotonic() - killed
-    worker.communicate()
-    assert chief.returncode == 1 and worker.returncode == -signal.SIGKILL
-    last = stderr.strip().splitlines()[-1]
-    assert last.startswith("bit-train: error: Lost worker 1 of the cluster at step "), last
-    saved = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
-    assert f"; the last checkpoint is {saved}. Start every worker again" in last
-    assert "Traceback" not in stderr and seconds < DETECTED_WITHIN
-
-    # The same command on both workers: resumed from that checkpoint, to the same weights.
-    results = _finish(_start(tmp_path))
-    for status, stdout, stderr in results:
-        assert status == 0, stderr[-3000:]
-        assert f"Resumed from {saved} at step " in stdout
-    resumed = _weights(tmp_path)
-    assert resumed.keys() == uninterrupted.keys()
-    for name, value in resumed.items():
-        np.testing.assert_array_equal(value, uninterrupted[name], err_msg=name)
-
-
-def _signal_after_the_first_checkpoint(logdir, process, signum):
-    first = logdir / "checkpoints" / "ckpt-2.index"
+def _signal_at_checkpoint(logdir, process, signum, step):
+    """Sends `signum` to `process` once the run has saved the checkpoint of `step`."""
+    saved = logdir / "checkpoints" / f"ckpt-{step}.index"
     deadline = time.monotonic() + 240
-    while not first.exists() and time.monotonic() < deadline and process.poll() is None:
+    while not saved.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
-    assert first.exists(), process.communicate()[1][-3000:]
+    assert saved.exists(), process.communicate()[1][-3000:]
     process.send_signal(signum)
 
 
-def test_sigterm_to_the_chief_stops_every_worker_at_one_step_and_a_restart_resumes_exactly(
+def test_a_preempted_chief_then_a_killed_worker_and_the_cluster_ends_as_if_neither_happened(
     tmp_path, uninterrupted
 ):
+    checkpoints = str(tmp_path / "checkpoints")
+    # SIGTERM to the chief: every worker stops at one step, with one line and one status.
     processes = _start(tmp_path)
-    _signal_after_the_first_checkpoint(tmp_path, processes[0], signal.SIGTERM)
+    _signal_at_checkpoint(tmp_path, processes[0], signal.SIGTERM, 2)
     (chief, chief_out, chief_err), (worker, worker_out, worker_err) = _finish(processes)
     assert chief == worker == 143, (chief_err[-2000:], worker_err[-2000:])
-    saved = tf.train.latest_checkpoint(str(tmp_path / "checkpoints"))
+    saved = tf.train.latest_checkpoint(checkpoints)
     step = int(saved.rsplit("-", 1)[1])
     assert chief_out.strip().splitlines()[-1] == (
         f"Interrupted by SIGTERM after step {step}; saved {saved}. Run the same command "
@@ -139,10 +114,27 @@ def test_sigterm_to_the_chief_stops_every_worker_at_one_step_and_a_restart_resum
     )
     assert "Traceback" not in chief_err + worker_err
 
+    # Started again, then worker 1 killed: the chief names it and the checkpoint, at once.
+    chief, worker = _start(tmp_path)
+    _signal_at_checkpoint(tmp_path, worker, signal.SIGKILL, step + 2 - step % 2)
+    killed = time.monotonic()
+    stdout, stderr = chief.communicate(timeout=DETECTED_WITHIN)
+    seconds = time.monotonic() - killed
+    worker.communicate()
+    assert chief.returncode == 1 and worker.returncode == -signal.SIGKILL
+    assert f"Resumed from {saved} at step {step}." in stdout
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("bit-train: error: Lost worker 1 of the cluster at step "), last
+    saved = tf.train.latest_checkpoint(checkpoints)
+    assert f"; the last checkpoint is {saved}. Start every worker again" in last
+    assert "Traceback" not in stderr and seconds < DETECTED_WITHIN
+
+    # The same command on both workers: resumed from that checkpoint, to the same weights.
     for status, stdout, stderr in _finish(_start(tmp_path)):
         assert status == 0, stderr[-3000:]
-        assert f"Resumed from {saved} at step {step}." in stdout
+        assert f"Resumed from {saved} at step " in stdout
     resumed = _weights(tmp_path)
+    assert resumed.keys() == uninterrupted.keys()
     for name, value in resumed.items():
         np.testing.assert_array_equal(value, uninterrupted[name], err_msg=name)
 
