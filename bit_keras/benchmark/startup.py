@@ -63,23 +63,29 @@ def time_verdicts(files: list[str], folder: str) -> VerdictFigure:
     return VerdictFigure(len(files), os.path.getsize(path), written - began, read - written)
 
 
-def write_images(folder: str, images: int) -> str:
+def _classes(images: int) -> int:
+    return min(CLASSES, images // 100)
+
+
+def write_images(folder: str, images: int) -> list[str]:
     """`images` copies of one small JPEG in `CLASSES` class folders (fewer for fewer than
-    100,000 images), and `manifest.csv` listing them (relative paths); returns `folder`."""
+    100,000 images), and `manifest.csv` listing them (relative paths); returns the images'
+    paths."""
     from bit_keras.benchmark.input_speed import photo_jpegs
 
     jpeg = photo_jpegs(1, 24, 32)[0]
-    rows, classes = ["path,label"], min(CLASSES, images // 100)
+    rows, classes, paths = ["path,label"], _classes(images), []
     for c in range(classes):
         os.makedirs(os.path.join(folder, "images", f"c{c:04d}"), exist_ok=True)
     for i in range(images):
         name = f"images/c{i % classes:04d}/{i:08d}.jpg"
-        with open(os.path.join(folder, name), "wb") as f:
+        paths.append(os.path.join(folder, name))
+        with open(paths[-1], "wb") as f:
             f.write(jpeg)
         rows.append(f"{name},c{i % classes:04d}")
     with open(os.path.join(folder, "manifest.csv"), "w") as f:
         f.write("\n".join(rows) + "\n")
-    return folder
+    return paths
 
 
 def time_to_first_step(data: str, logdir: str, repository: str) -> tuple[float, int]:
@@ -127,9 +133,8 @@ def run(
     repository = repository or os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     figures = []
     with tempfile.TemporaryDirectory(prefix="bit_keras_startup_") as folder:
-        classes = min(CLASSES, images // 100)
-        out(f"Writing {images:,} JPEGs in {classes:,} class folders and a manifest ...")
-        write_images(folder, images)
+        out(f"Writing {images:,} JPEGs in {_classes(images):,} class folders and a manifest ...")
+        paths = write_images(folder, images)
         for data in (f"csv:{os.path.join(folder, 'manifest.csv')}", f"folder:{folder}/images"):
             logdir = tempfile.mkdtemp(prefix="run_", dir=folder)
             seconds, peak = time_to_first_step(data, logdir, repository)
@@ -139,8 +144,7 @@ def run(
                 f"{figure.data} {images:,} images: the first step {seconds:.1f} s after the "
                 f"command, peak memory {peak / 2**30:.2f} GiB (--image_check=header)"
             )
-        names = sorted(f"images/c{i % classes:04d}/{i:08d}.jpg" for i in range(images))
-        verdicts = time_verdicts([os.path.join(folder, n) for n in names], folder)
+        verdicts = time_verdicts(sorted(paths), folder)
         out(
             f"Verdicts of the decode check for {images:,} files: "
             f"{verdicts.bytes / 2**20:.1f} MiB, written in {verdicts.write_seconds:.2f} s, "

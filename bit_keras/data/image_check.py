@@ -35,9 +35,10 @@ from bit_keras.data.image_io import image_format, read_image
 # looked up with numpy; a file that changed has another digest and is decoded again.
 VERDICTS_FILE = "image_check.npz"
 _VERDICTS_VERSION = 2
+# The decode check's results are taken from tf.data this many at a time.
+_DECODED_BATCH = 256
 # What a file that did not decode during training is called in the error TensorFlow passes
 # on (a py_function's exception), followed by its path as a JSON string.
-_DECODED_BATCH = 256
 _UNDECODABLE_MARKER = "bit_keras-undecodable-image="
 NOT_AN_IMAGE = "not a JPEG, PNG, GIF or BMP image (by its first bytes)"
 DOES_NOT_DECODE = "does not decode (cut short or damaged)"
@@ -76,10 +77,8 @@ def decode_failures(
         every_seconds: At most one progress line per this many seconds.
     """
     files = [str(f) for f in files]
-    digests = _digests(files)
-    good, bad = _read_verdicts(verdicts_file)
-    known_bad = _among(digests, bad)
-    todo = np.flatnonzero(~(_among(digests, good) | known_bad))
+    digests, good, bad, known_good, known_bad = _looked_up(verdicts_file, files)
+    todo = np.flatnonzero(~(known_good | known_bad))
     decoded = np.zeros(len(todo), bool)  # of `todo`, as they come
     checked = np.zeros(len(todo), bool)
     if len(todo):
@@ -107,10 +106,16 @@ def kept_verdicts(verdicts_file: str, files: Iterable[str]) -> dict[str, bool]:
     """Of `files`, those with a verdict in `verdicts_file` as they are now (same size and
     time): whether each decodes."""
     files = [str(f) for f in files]
+    *_, decodes, fails = _looked_up(verdicts_file, files)
+    return {f: bool(d) for f, d, b in zip(files, decodes, fails, strict=True) if d or b}
+
+
+def _looked_up(verdicts_file: str | None, files: list[str]):
+    """`(digests, good, bad, decodes, fails)`: the files' digests, the kept verdicts' (sorted)
+    and which of the files each holds."""
     digests = _digests(files)
     good, bad = _read_verdicts(verdicts_file)
-    decodes, fails = _among(digests, good), _among(digests, bad)
-    return {f: bool(d) for f, d, b in zip(files, decodes, fails, strict=True) if d or b}
+    return digests, good, bad, _among(digests, good), _among(digests, bad)
 
 
 def _decode_all(files: list[str], decoded, checked, out, every_seconds: float) -> None:

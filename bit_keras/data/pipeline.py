@@ -489,13 +489,13 @@ def train_dataset(
 
     # Encoded images are decoded by the crop: an Inception crop decodes only its window
     # (`inception_crop_encoded`), a resize of a large JPEG at a reduced scale (`resize_encoded`).
-    windowed = examples.encoded is not None and not examples.undecodable
+    from_encoded = examples.encoded is not None and not examples.undecodable
 
     def augment(record, label, position):
         key = tf.stack([tf.constant(example_key, tf.int64), position])
-        image = examples.encoded(record) if windowed else record
+        image = examples.encoded(record) if from_encoded else record
         example = _train_example(
-            image, label, key, resize, crop, num_classes, random_flip, encoded=windowed
+            image, label, key, resize, crop, num_classes, random_flip, encoded=from_encoded
         )
         return (*example, position)
 
@@ -510,7 +510,7 @@ def train_dataset(
         )
 
     dataset = examples.ordered(
-        _key(seed, pipeline, _ORDER), first_batch * batch_size, decode=not windowed
+        _key(seed, pipeline, _ORDER), first_batch * batch_size, decode=not from_encoded
     )
     dataset = dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     dataset = dataset.batch(batch_size, drop_remainder=True)

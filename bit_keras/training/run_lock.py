@@ -144,17 +144,22 @@ def _in_use(logdir: str, path: str, holder: dict) -> str:
     )
 
 
+def tf_config() -> dict:
+    """The cluster's `TF_CONFIG` (`{}` where none is set)."""
+    return json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+
+
 def process_name() -> str:
     """This process's task as `strategy.worker_id` names it, before any strategy exists, from
     `TF_CONFIG`: `chief` with no cluster, else the task's type and index (`worker1`)."""
-    task = (json.loads(os.environ.get("TF_CONFIG", "{}") or "{}").get("task")) or {}
+    task = tf_config().get("task") or {}
     return f"{task['type']}{int(task.get('index', 0))}" if task.get("type") else "chief"
 
 
 def is_chief_process() -> bool:
     """`is_chief` before any strategy exists, from `TF_CONFIG`: no cluster, the `chief` task,
     or worker 0 of a cluster without one."""
-    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    config = tf_config()
     task = config.get("task") or {}
     if not task.get("type"):
         return True

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 
 import tensorflow as tf
 
 from bit_keras.training.config import STRATEGIES
+from bit_keras.training.run_lock import tf_config
 
 
 def make_strategy(kind: str = "auto", tpu: str | None = None) -> tf.distribute.Strategy:
@@ -73,8 +72,7 @@ def worker_id(strategy: tf.distribute.Strategy) -> str:
 
 
 def _tf_config_tasks() -> int:
-    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
-    return sum(len(tasks) for tasks in config.get("cluster", {}).values())
+    return sum(len(tasks) for tasks in tf_config().get("cluster", {}).values())
 
 
 # What TensorFlow's errors say when a collective's peer is gone: its heartbeats stopped, its
@@ -104,20 +102,13 @@ def lost_task(message: str, own: str) -> tuple[str | None, str]:
     task it names (`/job:worker/replica:0/task:1` -> `worker 1`) other than `own`
     (`worker0`), or the task whose address it names (TF_CONFIG's cluster); None if neither."""
     named = {
-        f"{job}{task}"
+        (job, int(task))
         for job, task in re.findall(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)", message)
     }
-    config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
-    for job, addresses in config.get("cluster", {}).items():
-        for task, address in enumerate(addresses):
-            if address in message:
-                named.add(f"{job}{task}")
-    named.discard(own)
-    lost = None
-    if named:
-        first = sorted(named)[0]
-        job = first.rstrip("0123456789")
-        lost = f"{job} {first[len(job) :]}"
+    for job, addresses in tf_config().get("cluster", {}).items():
+        named.update((job, task) for task, address in enumerate(addresses) if address in message)
+    others = sorted(t for t in named if f"{t[0]}{t[1]}" != own)
+    lost = f"{others[0][0]} {others[0][1]}" if others else None
     if "unhealthy" in message or "heartbeat" in message:
         why = "it stopped sending heartbeats"
     elif any(w in message for w in ("Connection reset", "Socket closed", "Broken pipe")):
