@@ -8,17 +8,27 @@ keeps its file layout and its state file (`checkpoint`, so `tf.train.latest_chec
 the manager read it as theirs) with public TensorFlow calls: `Checkpoint.write`, a read-back
 of every tensor, then the state file and the deletion of the oldest. A restore tries
 the newest first and falls back, saying which file is damaged.
+
+A run stopped while it wrote a checkpoint (killed, its machine lost) leaves files of one that
+its state file does not list: TensorFlow's `ckpt-N_temp/` of shards not yet merged, or a
+whole checkpoint not yet read back. A start sets them aside (`set_aside_unfinished`) before
+it restores, so the run goes on from the newest listed one and the saves to come meet no
+leftovers.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 
 import tensorflow as tf
 
 DAMAGED_DIR = "damaged"
 STATE_FILE = "checkpoint"  # tf.train.latest_checkpoint's
+# A checkpoint's files by its prefix: `.index`, `.data-K-of-N`, and TensorFlow's folder of
+# shards (`ckpt-N_temp/`) before they are merged.
+_CHECKPOINT_FILE = re.compile(r"(ckpt-\d+)(\.index|\.data-\d+-of-\d+|_temp.*)")
 
 
 class CheckpointDamagedError(OSError):
@@ -76,6 +86,32 @@ class Checkpoints:
         if state.model_checkpoint_path and state.model_checkpoint_path not in listed:
             listed.append(state.model_checkpoint_path)
         return [p for p in listed if tf.io.gfile.exists(p + ".index")]
+
+    def set_aside_unfinished(self) -> list[str]:
+        """Moves the files of checkpoints the state file does not list (a save that did not
+        finish) into `DIRECTORY/damaged/`, saying so.
+
+        Returns:
+            The prefixes set aside.
+        """
+        if not tf.io.gfile.isdir(self.directory):
+            return []
+        listed = {os.path.basename(p) for p in self.paths()}
+        unfinished: dict[str, list[str]] = {}
+        for name in tf.io.gfile.listdir(self.directory):
+            name = name.rstrip("/")
+            match = _CHECKPOINT_FILE.fullmatch(name)
+            if match and match.group(1) not in listed:
+                unfinished.setdefault(match.group(1), []).append(name)
+        aside = os.path.join(self.directory, DAMAGED_DIR)
+        for prefix, names in sorted(unfinished.items()):
+            for name in names:
+                _move(os.path.join(self.directory, name), os.path.join(aside, name))
+            self.out(
+                f"The checkpoint {os.path.join(self.directory, prefix)} was not finished (the "
+                f"run stopped while writing it); moved its files into {aside}."
+            )
+        return [os.path.join(self.directory, prefix) for prefix in sorted(unfinished)]
 
     def save(self, step: int) -> str:
         """Writes the checkpoint of `step`, reads it back, then deletes the oldest beyond
@@ -136,12 +172,9 @@ class Checkpoints:
     def _set_aside(self, damaged: list[str], paths: list[str], restored: str) -> None:
         # Out of the way of the saves to come, and out of the state file; kept to look at.
         aside = os.path.join(self.directory, DAMAGED_DIR)
-        tf.io.gfile.makedirs(aside)
         for path in damaged:
             for name in tf.io.gfile.glob(path + ".*"):
-                tf.io.gfile.rename(
-                    name, os.path.join(aside, os.path.basename(name)), overwrite=True
-                )
+                _move(name, os.path.join(aside, os.path.basename(name)))
         _write_state(self.directory, restored, [p for p in paths if p not in damaged])
         self.out(f"Moved the damaged checkpoint(s) into {aside}.")
 
@@ -157,6 +190,18 @@ def _write_state(directory: str, latest: str, paths: list[str]) -> None:
     with tf.io.gfile.GFile(state + ".tmp", "w") as f:
         f.write("\n".join(lines) + "\n")
     tf.io.gfile.rename(state + ".tmp", state, overwrite=True)
+
+
+def _move(source: str, target: str) -> None:
+    # File by file: object stores have no folders to rename.
+    if not tf.io.gfile.isdir(source):
+        tf.io.gfile.makedirs(os.path.dirname(target))
+        tf.io.gfile.rename(source, target, overwrite=True)
+        return
+    for name in tf.io.gfile.listdir(source):
+        name = name.rstrip("/")
+        _move(os.path.join(source, name), os.path.join(target, name))
+    tf.io.gfile.rmtree(source)
 
 
 def _delete(path: str) -> None:

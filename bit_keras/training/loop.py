@@ -279,6 +279,9 @@ class _Run:
             if self.chief
             else Checkpoints(self.checkpoint, self.checkpoint_dir, MAX_CHECKPOINTS, self.out)
         )
+        if not config.overwrite:
+            # What a worker stopped mid-save left in its own folder; the others' are theirs.
+            checkpoints.set_aside_unfinished()
         latest = None if config.overwrite else chiefs.restore(self._restore, set_aside=self.chief)
         if latest:
             self.out(f"Resumed from {latest} at step {int(self.step.numpy())}.")

@@ -70,6 +70,57 @@ def test_a_damaged_newest_checkpoint_is_named_and_the_one_before_restored(tmp_pa
         store.restore(lambda path: store.checkpoint.restore(path))
 
 
+class _KilledError(Exception):
+    """Where the process died."""
+
+
+def _die(*args, **kwargs):
+    raise _KilledError
+
+
+def test_a_save_that_did_not_finish_is_set_aside_at_the_next_start(tmp_path, monkeypatch):
+    from tensorflow.python.ops import gen_io_ops
+
+    variable, store, _ = _small(tmp_path, keep=3)
+    for step in (1, 2):
+        variable.assign(np.full(1000, step, np.float32))
+        store.save(step)
+    # Stopped before TensorFlow merged the shards (ckpt-3_temp/), then after a whole
+    # checkpoint was written but before the state file listed it (ckpt-4).
+    variable.assign(np.full(1000, 3, np.float32))
+    with monkeypatch.context() as patch:
+        patch.setattr(gen_io_ops, "merge_v2_checkpoints", _die)
+        with pytest.raises(_KilledError):
+            store.save(3)
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoints, "_write_state", _die)
+        with pytest.raises(_KilledError):
+            store.save(4)
+    assert tf.io.gfile.isdir(str(tmp_path / "ckpt-3_temp"))
+    assert tf.io.gfile.exists(str(tmp_path / "ckpt-4.index"))
+
+    variable.assign(np.zeros(1000, np.float32))
+    lines = []
+    started = Checkpoints(store.checkpoint, str(tmp_path), 3, lines.append)
+    assert started.set_aside_unfinished() == [str(tmp_path / "ckpt-3"), str(tmp_path / "ckpt-4")]
+    aside = tmp_path / "damaged"
+    assert lines == [
+        f"The checkpoint {tmp_path / name} was not finished (the run stopped while writing "
+        f"it); moved its files into {aside}."
+        for name in ("ckpt-3", "ckpt-4")
+    ]
+    assert sorted(os.listdir(tmp_path)) == [
+        "checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index",
+        "ckpt-2.data-00000-of-00001", "ckpt-2.index", "damaged",
+    ]  # fmt: skip
+    assert os.listdir(aside / "ckpt-3_temp") and (aside / "ckpt-4.index").exists()
+    assert started.restore(lambda path: store.checkpoint.restore(path)) == str(tmp_path / "ckpt-2")
+    np.testing.assert_array_equal(variable.numpy(), np.full(1000, 2, np.float32))
+    # The saves to come meet no leftovers; nothing else is unfinished.
+    assert os.path.basename(started.save(3)) == "ckpt-3"
+    assert started.set_aside_unfinished() == []
+
+
 def _config(logdir):
     return tiny_train_config(logdir, checkpoint_every=2)
 

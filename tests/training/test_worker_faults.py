@@ -1,10 +1,12 @@
-"""A cluster of two `bit-train` workers on 127.0.0.1 that loses one, or whose chief is
-preempted: the workers end with one line each (the lost worker and the checkpoint named;
-every worker at the same step with the same status), and the cluster started again ends
-with the weights of a run that lost none."""
+"""A cluster of two `bit-train` workers on 127.0.0.1 whose workers are preempted (SIGTERM to
+the chief, then to worker 1), lost (worker 1 killed, then stopped) or killed in the middle of
+a save (the chief): the workers end with one line each (every worker at the same step with the
+same status; a lost worker and the checkpoint to resume from named), and the cluster started
+again after all of it ends with the weights of a run that lost none."""
 
 import json
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -18,7 +20,9 @@ import tensorflow as tf
 from bit_keras.training.strategy import lost_task
 from bit_test_utils import REPO
 
-STEPS = 16
+HERE = pathlib.Path(__file__).parent
+
+STEPS = 24
 FLAGS = [
     "--model=R14x1",
     "--weights=none",
@@ -44,16 +48,20 @@ def _addresses():
     return addresses
 
 
-def _start(logdir):
-    """Both workers of a new cluster, as `bit-train` processes."""
+def _start(logdir, die_in_save=None):
+    """Both workers of a new cluster, as `bit-train` processes; with `die_in_save`, the chief
+    kills itself while it writes the checkpoint of that step (`die_in_save.py`)."""
     workers = _addresses()
     processes = []
     for index in range(2):
         config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         env = {**os.environ, "TF_CONFIG": json.dumps(config)}
+        program = [str(REPO / "tools" / "train.py"), f"--logdir={logdir}", *FLAGS]
+        if index == 0 and die_in_save is not None:
+            program = [str(HERE / "die_in_save.py"), str(die_in_save), *program]
         processes.append(
             subprocess.Popen(
-                [sys.executable, str(REPO / "tools" / "train.py"), f"--logdir={logdir}", *FLAGS],
+                [sys.executable, *program],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -93,46 +101,101 @@ def _signal_at_checkpoint(logdir, process, signum, step):
     process.send_signal(signum)
 
 
-def test_a_preempted_chief_then_a_killed_worker_and_the_cluster_ends_as_if_neither_happened(
+def _latest(logdir) -> tuple[str, int]:
+    saved = tf.train.latest_checkpoint(str(logdir / "checkpoints"))
+    return saved, int(saved.rsplit("-", 1)[1])
+
+
+def _next_checkpoint(step: int) -> int:
+    return step + 2 - step % 2
+
+
+def _preempted(logdir, signalled: int) -> tuple[str, int]:
+    """SIGTERM to worker `signalled` alone: every worker saves the same step and exits 143,
+    each with one line."""
+    processes = _start(logdir)
+    _, step = _latest(logdir) if (logdir / "checkpoints").exists() else (None, 0)
+    _signal_at_checkpoint(logdir, processes[signalled], signal.SIGTERM, _next_checkpoint(step))
+    results = _finish(processes)
+    assert [status for status, _, _ in results] == [143, 143], [e[-2000:] for *_, e in results]
+    saved, step = _latest(logdir)
+    for index, (_, stdout, stderr) in enumerate(results):
+        whom = "" if index == signalled else " to another worker of the cluster"
+        where = f"; saved {saved}" if index == 0 else ""
+        assert stdout.strip().splitlines()[-1] == (
+            f"Interrupted by SIGTERM{whom} after step {step}{where}. Run the same command again "
+            "to resume from there."
+        )
+        assert "Traceback" not in stderr
+    return saved, step
+
+
+def _lost(stderr: str, worker: int, step_from: int, saved: str) -> None:
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"bit-train: error: Lost worker {worker} of the cluster at step "), last
+    assert int(last.split(" at step ")[1].split(" ")[0]) > step_from, last
+    assert f"; the last checkpoint is {saved}. Start every worker again" in last, last
+    assert "Traceback" not in stderr
+
+
+def _worker_lost(logdir, signum) -> tuple[str, int]:
+    """Worker 1 killed (SIGKILL) or stopped (SIGSTOP, let go on at the end): the chief names
+    it and the last checkpoint, in less than DETECTED_WITHIN."""
+    resumed, step = _latest(logdir)
+    chief, worker = _start(logdir)
+    _signal_at_checkpoint(logdir, worker, signum, _next_checkpoint(step))
+    lost = time.monotonic()
+    stdout, stderr = chief.communicate(timeout=DETECTED_WITHIN)
+    seconds = time.monotonic() - lost
+    saved, step_now = _latest(logdir)
+    assert chief.returncode == 1, stderr[-3000:]
+    assert f"Resumed from {resumed} at step {step}." in stdout
+    _lost(stderr, 1, step, saved)
+    assert seconds < DETECTED_WITHIN
+    if signum == signal.SIGSTOP:
+        worker.send_signal(signal.SIGCONT)  # it finds the chief gone
+        _, stderr = worker.communicate(timeout=DETECTED_WITHIN)
+        assert worker.returncode == 1, stderr[-3000:]
+        _lost(stderr, 0, step, saved)
+    else:
+        worker.communicate()
+        assert worker.returncode == -signal.SIGKILL
+    return saved, step_now
+
+
+def test_preempted_lost_and_stopped_workers_and_a_chief_lost_mid_save_end_as_if_none_was(
     tmp_path, uninterrupted
 ):
-    checkpoints = str(tmp_path / "checkpoints")
-    # SIGTERM to the chief: every worker stops at one step, with one line and one status.
-    processes = _start(tmp_path)
-    _signal_at_checkpoint(tmp_path, processes[0], signal.SIGTERM, 2)
-    (chief, chief_out, chief_err), (worker, worker_out, worker_err) = _finish(processes)
-    assert chief == worker == 143, (chief_err[-2000:], worker_err[-2000:])
-    saved = tf.train.latest_checkpoint(checkpoints)
-    step = int(saved.rsplit("-", 1)[1])
-    assert chief_out.strip().splitlines()[-1] == (
-        f"Interrupted by SIGTERM after step {step}; saved {saved}. Run the same command "
-        "again to resume from there."
-    )
-    assert worker_out.strip().splitlines()[-1] == (
-        f"Interrupted by SIGTERM to another worker of the cluster after step {step}. Run the "
-        "same command again to resume from there."
-    )
-    assert "Traceback" not in chief_err + worker_err
+    # A preempted worker, the chief and then worker 1: every worker stops at one step.
+    _preempted(tmp_path, 0)
+    _preempted(tmp_path, 1)
+    # Worker 1 lost, killed and then stopped: the chief names it and the checkpoint.
+    _worker_lost(tmp_path, signal.SIGKILL)
+    saved, step = _worker_lost(tmp_path, signal.SIGSTOP)
 
-    # Started again, then worker 1 killed: the chief names it and the checkpoint, at once.
-    chief, worker = _start(tmp_path)
-    _signal_at_checkpoint(tmp_path, worker, signal.SIGKILL, step + 2 - step % 2)
-    killed = time.monotonic()
-    stdout, stderr = chief.communicate(timeout=DETECTED_WITHIN)
-    seconds = time.monotonic() - killed
-    worker.communicate()
-    assert chief.returncode == 1 and worker.returncode == -signal.SIGKILL
-    assert f"Resumed from {saved} at step {step}." in stdout
-    last = stderr.strip().splitlines()[-1]
-    assert last.startswith("bit-train: error: Lost worker 1 of the cluster at step "), last
-    saved = tf.train.latest_checkpoint(checkpoints)
-    assert f"; the last checkpoint is {saved}. Start every worker again" in last
-    assert "Traceback" not in stderr and seconds < DETECTED_WITHIN
+    # The chief killed while it writes a checkpoint: worker 1 names it and the one before.
+    unfinished = _next_checkpoint(step + 1)
+    chief, worker = _start(tmp_path, die_in_save=unfinished)
+    _, stderr = worker.communicate(timeout=240)
+    chief.communicate()
+    assert chief.returncode == -signal.SIGKILL and worker.returncode == 1, stderr[-3000:]
+    assert (tmp_path / "checkpoints" / f"ckpt-{unfinished}_temp").is_dir()
+    saved, step_now = _latest(tmp_path)
+    assert step_now == unfinished - 2
+    _lost(stderr, 0, step, saved)
 
-    # The same command on both workers: resumed from that checkpoint, to the same weights.
-    for status, stdout, stderr in _finish(_start(tmp_path)):
+    # The same command on both workers: the unfinished checkpoint set aside, resumed from
+    # the one before, to the weights of the run that lost nothing.
+    results = _finish(_start(tmp_path))
+    for status, stdout, stderr in results:
         assert status == 0, stderr[-3000:]
-        assert f"Resumed from {saved} at step " in stdout
+        assert f"Resumed from {saved} at step {step_now}." in stdout
+    aside = tmp_path / "checkpoints" / "damaged"
+    assert (
+        f"The checkpoint {tmp_path / 'checkpoints' / f'ckpt-{unfinished}'} was not finished (the "
+        f"run stopped while writing it); moved its files into {aside}."
+    ) in results[0][1]
+    assert (aside / f"ckpt-{unfinished}_temp").is_dir()
     resumed = _weights(tmp_path)
     assert resumed.keys() == uninterrupted.keys()
     for name, value in resumed.items():
