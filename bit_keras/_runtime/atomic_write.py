@@ -10,11 +10,13 @@ Imports only `files` of bit_keras.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from bit_keras._runtime import files
 
@@ -29,20 +31,41 @@ def save_atomically(path: str | os.PathLike, save: Callable[[str], object]) -> N
     """
     path = os.fspath(path)
     suffix = next((s for s in (".weights.h5",) if path.endswith(s)), os.path.splitext(path)[1])
-    if files.is_remote(path):
-        _save_remote(path, save, suffix)
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
-    os.close(fd)
+    with _naming(path):
+        if files.is_remote(path):
+            _save_remote(path, save, suffix)
+            return
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+        os.close(fd)
+        try:
+            save(tmp)
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
+@contextlib.contextmanager
+def _naming(path: str) -> Iterator[None]:
+    # A write that failed (ENOSPC, EDQUOT, EIO; TensorFlow's words for it: a remote path, a
+    # SavedModel's variables) names the target, which a write's own error does not: a
+    # `files.WriteError`.
     try:
-        save(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        yield
+    except files.WriteError:
+        raise
+    except OSError as e:
+        if e.errno is None or e.errno in (errno.ENOENT, errno.EEXIST, errno.EISDIR):
+            raise  # not the filesystem failing: the caller's to say
+        raise files.WriteError(path, e.strerror or str(e)) from e
+    except Exception as e:
+        error = files.tf_write_error(e, any_op=files.is_remote(path))
+        if error is None:
+            raise
+        raise files.WriteError(path, error.reason) from e
 
 
 def save_directory_atomically(
@@ -60,10 +83,16 @@ def save_directory_atomically(
     if files.is_remote(path):
         if files.exists(path) and not overwrite:
             raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
-        _save_remote_directory(path, save)
+        with _naming(path):
+            _save_remote_directory(path, save)
         return
     if os.path.lexists(path) and not overwrite:
         raise FileExistsError(f"{path!r} exists; pass overwrite=True to replace it.")
+    with _naming(path):
+        _save_directory(path, save)
+
+
+def _save_directory(path: str, save: Callable[[str], object]) -> None:
     folder = os.path.dirname(path)
     tmp = tempfile.mkdtemp(prefix=".tmp-", dir=folder)
     old = None

@@ -42,6 +42,57 @@ def _reaching(path: str) -> Iterator[None]:
         raise OSError(f"{path} cannot be reached ({type(e).__name__}: {why})") from None
 
 
+class WriteError(OSError):
+    """A file could not be written (a full disk, a quota, a filesystem that failed), named with
+    the reason: nothing of it was kept, and what was written before is as it was.
+
+    Attributes:
+        path: The file.
+        reason: The filesystem's words ("No space left on device").
+        advice: What to do, where the writer knows ("the last checkpoint is ...").
+    """
+
+    def __init__(self, path: str, reason: str, advice: str = ""):
+        self.path, self.reason, self.advice = path, reason, advice
+        super().__init__(f"Could not write {path} ({reason}){'; ' + advice if advice else '.'}")
+
+
+# The ops through which TensorFlow writes a run's files: checkpoints and TensorBoard events.
+_WRITING_OPS = (
+    "SaveV2",
+    "MergeV2Checkpoints",
+    "CreateSummaryFileWriter",
+    "WriteSummary",
+    "FlushSummaryWriter",
+)
+
+
+def tf_write_error(error: BaseException, *, any_op: bool = False) -> WriteError | None:
+    """TensorFlow's error for a file it could not write, as a `WriteError` naming the file and
+    the reason; None for any other error (an out-of-memory device is ResourceExhausted too).
+
+    TensorFlow says it as `{{function_node ...}} PATH; REASON [Op:OP]` (or with lines about
+    events it could not flush after the first). `any_op`: `error` came from a write, whatever
+    raised it (`tf.io.gfile`'s).
+    """
+    import tensorflow as tf
+
+    if not isinstance(error, tf.errors.OpError) or isinstance(error, tf.errors.NotFoundError):
+        return None
+    text = (error.message or "").strip() or type(error).__name__
+    if not any_op and not any(
+        f"[Op:{op}]" in text or f"__wrapped__{op}_" in text for op in _WRITING_OPS
+    ):
+        return None
+    first = text.splitlines()[0]
+    if "}} " in first:
+        first = first.split("}} ", 1)[1]
+    first = first.split(" [Op:", 1)[0]
+    path, _, reason = first.rpartition("; ")
+    path = path.split(".tempstate", 1)[0]  # TensorFlow's temporary name of the file
+    return WriteError(path or "a file", reason or type(error).__name__)
+
+
 def absolute(path: str | os.PathLike) -> str:
     """`path` made absolute where it is local; a `SCHEME://` path as it is."""
     path = os.fspath(path)

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from bit_keras._runtime import files
 from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras._runtime.stop_requests import StopRequests
 from bit_keras.data.pipeline import inference_dataset
@@ -140,6 +141,8 @@ def write_embeddings(
     Raises:
         EmbeddingInterrupted: on Ctrl-C / SIGTERM (as KeyboardInterrupt), after keeping the
             finished shards; the message says how far it got and how to resume.
+        files.WriteError: a shard or `output` could not be written (a full disk): the
+            finished shards are kept, and the message says so.
     """
     parts = prepare_parts(output, job)
     total = split_size(source, job.split)
@@ -150,6 +153,10 @@ def write_embeddings(
         out(f"Resuming: {done} of {count} shard(s) ({start:,} images) in {parts} are kept.")
     progress = _Progress(total, start, out, every_seconds)
     held: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def kept(done):
+        images = min(done * job.shard_size, total)
+        return f"{done} of {count} shard(s) ({images:,} images) are kept in {parts}"
 
     def rows_of(index):  # every shard is full but the last
         return min(job.shard_size, total - index * job.shard_size)
@@ -189,14 +196,26 @@ def write_embeddings(
     except KeyboardInterrupt as e:
         done = _finished_shards(parts, count)  # also one saved just before the interrupt
         raise EmbeddingInterrupted(
-            f"Interrupted after {progress.done:,} of {total:,} images; {done} of {count} "
-            f"shard(s) ({min(done * job.shard_size, total):,} images) are kept in {parts}: "
+            f"Interrupted after {progress.done:,} of {total:,} images; {kept(done)}: "
             "run the same command again to resume."
+        ) from e
+    except files.WriteError as e:  # a full disk: the shards written are kept
+        raise files.WriteError(
+            e.path,
+            e.reason,
+            advice=f"{kept(done)}. Free space there, then run the same command again to resume.",
         ) from e
     finally:
         batches.close()
     result = _assemble(parts, count, source, job)
-    save_atomically(output, lambda tmp: save_embeddings(tmp, result))
+    try:
+        save_atomically(output, lambda tmp: save_embeddings(tmp, result))
+    except files.WriteError as e:
+        raise files.WriteError(
+            e.path,
+            e.reason,
+            advice=f"{kept(count)}. Free space there, then run the same command again to write it.",
+        ) from e
     shutil.rmtree(parts, ignore_errors=True)
     out(
         f"Wrote {len(result.embeddings):,} embeddings of {result.embeddings.shape[1]} features "

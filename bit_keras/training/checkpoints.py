@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
+from bit_keras._runtime import files
+
 DAMAGED_DIR = "damaged"
 STATE_FILE = "checkpoint"  # tf.train.latest_checkpoint's
 # A checkpoint's files by its prefix: `.index`, `.data-K-of-N`, and TensorFlow's folder of
@@ -120,8 +122,14 @@ class Checkpoints:
         Raises:
             CheckpointDamagedError: the new checkpoint does not read back; the older ones and
                 the state file are as they were.
+            files.WriteError: it could not be written (a full disk): what TensorFlow wrote of
+                it is deleted; the older ones and the state file are as they were.
         """
-        path = self.checkpoint.write(os.path.join(self.directory, f"ckpt-{step}"))
+        prefix = os.path.join(self.directory, f"ckpt-{step}")
+        try:
+            path = self.checkpoint.write(prefix)
+        except tf.errors.OpError as e:
+            raise self._write_failed(prefix, e) from None
         problem = damage(path)
         if problem is not None:
             raise CheckpointDamagedError(
@@ -136,6 +144,21 @@ class Checkpoints:
             if old not in kept:
                 _delete(old)
         return path
+
+    def _write_failed(self, prefix: str, error: tf.errors.OpError) -> files.WriteError:
+        # What TensorFlow wrote of it goes (it frees the space it took); the state file and
+        # the checkpoints before it are as they were.
+        if prefix not in self.paths():
+            for name in tf.io.gfile.glob(prefix + "[._]*"):
+                _remove(name)
+        written = files.tf_write_error(error, any_op=True)
+        kept = ", ".join(self.paths()) or "none"
+        return files.WriteError(
+            prefix,
+            written.reason,
+            advice=f"the checkpoints before it are kept ({kept}). Free space there, then run "
+            "the same command again to resume from the newest.",
+        )
 
     def restore(self, restore: Callable[[str], object], *, set_aside: bool = True) -> str | None:
         """Restores the newest checkpoint that reads back with `restore(path)`.
@@ -202,6 +225,13 @@ def _move(source: str, target: str) -> None:
         name = name.rstrip("/")
         _move(os.path.join(source, name), os.path.join(target, name))
     tf.io.gfile.rmtree(source)
+
+
+def _remove(name: str) -> None:
+    if tf.io.gfile.isdir(name):
+        tf.io.gfile.rmtree(name)
+    else:
+        tf.io.gfile.remove(name)
 
 
 def _delete(path: str) -> None:

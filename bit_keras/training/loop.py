@@ -263,6 +263,30 @@ class _Run:
 
     # ----------------------------------------------------------------- run
     def run(self) -> dict:
+        try:
+            return self._run()
+        except files.WriteError as e:
+            if e.advice:
+                raise
+            raise self._write_failed(e) from e
+        except tf.errors.OpError as e:
+            error = files.tf_write_error(e)  # TensorBoard's events, written by TensorFlow
+            if error is None:
+                raise
+            raise self._write_failed(error) from None
+
+    def _write_failed(self, error: files.WriteError) -> files.WriteError:
+        # A file of the run could not be written (a full disk): the run stops there, with the
+        # checkpoint a rerun resumes from; what it wrote before stays as it was.
+        latest = tf.train.latest_checkpoint(self.checkpoint_dir)
+        kept = f"the last checkpoint is {latest}" if latest else "no checkpoint was saved yet"
+        return files.WriteError(
+            error.path,
+            error.reason,
+            advice=f"{kept}. Free space there, then run the same command again to resume.",
+        )
+
+    def _run(self) -> dict:
         config, recipe = self.config, self.recipe
         total = recipe.total_steps
         metric, metric_words = self.evaluation.metric, self.evaluation.words
@@ -346,10 +370,10 @@ class _Run:
                     timed and time.monotonic() - saved_at > CHECKPOINT_SECONDS
                 )
                 if due or stopping:
+                    writer.flush()  # TensorBoard has every step a resume would not run again
                     path = self._save(checkpoints, step, loss, lr)
                     saved_at = time.monotonic()
                 if stopping:
-                    writer.flush()
                     interrupted = TrainingInterrupted(
                         stopping,
                         step,
@@ -380,9 +404,10 @@ class _Run:
             "loss_history": history,
             **rates,
         }
-        # A restart of a finished run trains nothing: keep the files (and metrics) it wrote.
+        # A restart of a finished run trains nothing: keep the files (and metrics) it wrote,
+        # unless some are missing (a full disk stopped it as it wrote them).
         outputs, written = [], False
-        if self.chief and (trained or not files.exists(model_path)):
+        if self.chief and (trained or not self._outputs_written()):
             written = True
             save_atomically(model_path, self.model.save)
             outputs = recipe.write_outputs(self.model, config.logdir)
@@ -403,6 +428,19 @@ class _Run:
             if written or not files.exists(os.path.join(config.logdir, kept)):
                 self._report(examples)
         return metrics
+
+    def _outputs_written(self) -> bool:
+        # Whether the files of a finished run are all there: the run record (written last)
+        # lists them.
+        try:
+            with files.open_file(os.path.join(self.config.logdir, CONFIG_FILE)) as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            return False
+        written = record.get("outputs")
+        return isinstance(written, list) and all(
+            files.exists(os.path.join(self.config.logdir, name)) for name in written
+        )
 
     def _report(self, examples: report.Examples) -> None:
         # The final evaluation's per-example outputs (kept for tools/report.py), then the

@@ -100,8 +100,14 @@ class RunLock:
                 f.write(text)
             return
         fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+        except OSError as e:
+            # A full disk: a lock without its holder would read as held, by nobody, forever.
+            os.remove(self.path)
+            self._remove_logdir_if_empty()
+            raise files.WriteError(self.path, e.strerror or str(e)) from e
 
     def _remove_logdir_if_empty(self) -> None:
         if self._created_logdir and files.isdir(self.logdir) and not files.listdir(self.logdir):
