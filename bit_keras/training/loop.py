@@ -383,14 +383,17 @@ class _Run:
                     )
                     self.out(str(interrupted))
                     raise interrupted
+            trained = start < total
+            if trained:
+                # Before the final evaluation, which can take minutes: a machine preempted
+                # there loses none of the training (a rerun evaluates and writes the files).
+                writer.flush()
+                self._save(checkpoints, total, loss, lr)
             # The final evaluation, once: its rates, and the per-example outputs the report
             # draws (gathered from every replica).
             rates, examples = self.evaluate(collect=True)
             _log_scalars(rates, total)
         writer.flush()
-        trained = start < total
-        if trained:
-            self._save(checkpoints, total, loss, lr)
         if not self.chief and files.exists(self._worker_dir()):
             files.rmtree(self._worker_dir())
 
