@@ -89,9 +89,10 @@ class Checkpoints:
             listed.append(state.model_checkpoint_path)
         return [p for p in listed if tf.io.gfile.exists(p + ".index")]
 
-    def set_aside_unfinished(self) -> list[str]:
+    def set_aside_unfinished(self, *, keep: bool = True) -> list[str]:
         """Moves the files of checkpoints the state file does not list (a save that did not
-        finish) into `DIRECTORY/damaged/`, saying so.
+        finish) into `DIRECTORY/damaged/`, or deletes them (`keep=False`: a folder no run
+        resumes from, a cluster worker's own), saying so.
 
         Returns:
             The prefixes set aside.
@@ -108,10 +109,12 @@ class Checkpoints:
         aside = os.path.join(self.directory, DAMAGED_DIR)
         for prefix, names in sorted(unfinished.items()):
             for name in names:
-                _move(os.path.join(self.directory, name), os.path.join(aside, name))
+                path = os.path.join(self.directory, name)
+                _move(path, os.path.join(aside, name)) if keep else _remove(path)
+            done = f"moved its files into {aside}" if keep else "deleted it"
             self.out(
                 f"The checkpoint {os.path.join(self.directory, prefix)} was not finished (the "
-                f"run stopped while writing it); moved its files into {aside}."
+                f"run stopped while writing it); {done}."
             )
         return [os.path.join(self.directory, prefix) for prefix in sorted(unfinished)]
 

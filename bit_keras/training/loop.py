@@ -304,8 +304,9 @@ class _Run:
             else Checkpoints(self.checkpoint, self.checkpoint_dir, MAX_CHECKPOINTS, self.out)
         )
         if not config.overwrite:
-            # What a worker stopped mid-save left in its own folder; the others' are theirs.
-            checkpoints.set_aside_unfinished()
+            # What this worker left of a save it did not finish, in its own folder: kept to
+            # look at in the chief's, deleted in another worker's (no run reads it).
+            checkpoints.set_aside_unfinished(keep=self.chief)
         latest = None if config.overwrite else chiefs.restore(self._restore, set_aside=self.chief)
         if latest:
             self.out(f"Resumed from {latest} at step {int(self.step.numpy())}.")

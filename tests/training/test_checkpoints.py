@@ -119,6 +119,14 @@ def test_a_save_that_did_not_finish_is_set_aside_at_the_next_start(tmp_path, mon
     # The saves to come meet no leftovers; nothing else is unfinished.
     assert os.path.basename(started.save(3)) == "ckpt-3"
     assert started.set_aside_unfinished() == []
+    # A folder no run resumes from (a cluster worker's own): deleted, not kept.
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoints, "_write_state", _die)
+        with pytest.raises(_KilledError):
+            started.save(4)
+    assert started.set_aside_unfinished(keep=False) == [str(tmp_path / "ckpt-4")]
+    assert lines[-1].endswith("was not finished (the run stopped while writing it); deleted it.")
+    assert not tf.io.gfile.glob(str(tmp_path / "ckpt-4*"))
 
 
 def _config(logdir):
