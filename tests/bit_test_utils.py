@@ -287,6 +287,27 @@ def tiny_train_config(logdir, **overrides):
     return TrainConfig(**{**values, **overrides})
 
 
+def tiny_pretrain_config(logdir, **overrides):
+    """A `PretrainConfig` of 6 steps of R14x1 from scratch on 8x8 digits crops, checkpoints
+    every 3; no flips, no report."""
+    from bit_keras.training import PretrainConfig
+
+    values = dict(
+        model="R14x1",
+        dataset="digits",
+        logdir=str(logdir),
+        batch_size=8,
+        base_lr=0.4,
+        steps=6,
+        crop=8,
+        checkpoint_every=3,
+        log_every=2,
+        random_flip=False,
+        report=False,
+    )
+    return PretrainConfig(**{**values, **overrides})
+
+
 def ceil_div(n: int, d: int) -> int:
     return -(-n // d)
 

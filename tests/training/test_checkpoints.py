@@ -134,10 +134,10 @@ def _config(logdir):
 
 
 def test_a_run_resumes_past_a_damaged_checkpoint_to_the_same_weights(tmp_path):
-    _, whole = train(_config(tmp_path / "whole"), out=lambda _: None, return_model=True)
     run = tmp_path / "run"
-    train(_config(run), out=lambda _: None)
-    # As if the run had stopped after step 6's checkpoint, which a bad copy cut short.
+    _, whole = train(_config(run), out=lambda _: None, return_model=True)
+    # As if the run had stopped after step 6's checkpoint, which a bad copy cut short: the
+    # steps after ckpt-4 run again, to the weights it had.
     os.remove(run / "model.keras")
     _cut(str(run / "checkpoints" / "ckpt-6"))
     lines = []

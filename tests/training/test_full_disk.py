@@ -18,10 +18,10 @@ import tensorflow as tf
 
 from bit_keras._runtime import atomic_write
 from bit_keras._runtime.files import WriteError
-from bit_keras.training import PretrainConfig, checkpoints, pretrain
-from bit_test_utils import REPO
+from bit_keras.training import checkpoints, pretrain
+from bit_test_utils import REPO, tiny_pretrain_config
 
-STEPS = 6
+STEPS = 6  # tiny_pretrain_config's
 NO_SPACE = "(No space left on device)"
 
 
@@ -69,20 +69,7 @@ def disk(tmp_path):
 
 
 def _config(logdir, **overrides):
-    values = dict(
-        model="R14x1",
-        dataset="digits",
-        logdir=str(logdir),
-        batch_size=8,
-        base_lr=0.4,
-        steps=STEPS,
-        crop=8,
-        checkpoint_every=2,
-        log_every=1,
-        random_flip=False,
-        report=True,
-    )
-    return PretrainConfig(**{**values, **overrides})
+    return tiny_pretrain_config(logdir, checkpoint_every=2, log_every=1, **overrides)
 
 
 def _filling_before(disk, write, when):
@@ -114,7 +101,7 @@ def test_a_full_disk_stops_a_run_at_each_file_it_writes_and_it_goes_on_after(
     disk, tmp_path, monkeypatch
 ):
     logdir, lines = disk.root / "run", []
-    config = _config(logdir)
+    config = _config(logdir, report=True)
     ckpt = logdir / "checkpoints"
     # The lock, from the program: one line, and no lock left to block the next start.
     disk.fill()
@@ -201,7 +188,7 @@ def test_a_full_disk_stops_a_run_at_each_file_it_writes_and_it_goes_on_after(
 
     # Every stop on the way, and the weights are those of a run with room to spare.
     whole = tmp_path / "whole"
-    pretrain(_config(whole, report=False), out=lambda line: None)
+    pretrain(_config(whole), out=lambda line: None)
     resumed, reference = _weights(logdir), _weights(whole)
     assert resumed.keys() == reference.keys()
     for key, value in resumed.items():

@@ -12,25 +12,12 @@ import bit_keras
 from bit_keras.checkpoint import layout
 from bit_keras.checkpoint.layout import HEAD_BIAS, HEAD_KERNEL
 from bit_keras.checkpoint.npz_file import read_npz
-from bit_keras.training import PretrainConfig, TrainConfig, finetuning, pretrain, pretraining
+from bit_keras.training import TrainConfig, finetuning, pretrain, pretraining
+from bit_test_utils import tiny_pretrain_config
 
 
 def _config(logdir, **overrides):
-    values = dict(
-        model="R14x1",
-        dataset="digits",
-        logdir=str(logdir),
-        batch_size=8,
-        base_lr=0.4,
-        steps=6,
-        crop=8,
-        checkpoint_every=3,
-        log_every=2,
-        random_flip=False,
-        report=False,
-    )
-    values.update(overrides)
-    return PretrainConfig(**values)
+    return tiny_pretrain_config(logdir, **overrides)
 
 
 @pytest.fixture(scope="module")
