@@ -46,7 +46,9 @@ ALL_BACKENDS = (
 LONGEST_FIRST = (
     "test_readme_main_job.py",
     "training/test_distributed.py",
+    "training/test_worker_faults.py",
     "test_readme_commands.py",
+    "training/test_readme_pretraining.py",
     "training/test_resume.py",
     "test_readme_distillation.py",
     "training/test_loop.py",
@@ -55,8 +57,8 @@ LONGEST_FIRST = (
     "test_readme_main_job_exports.py",
     "training/test_readme_fit.py",
     "test_readme_main_job_features.py",
-    "training/test_readme_pretraining.py",
     "training/test_pretraining.py",
+    "training/test_full_disk.py",
 )
 
 assert all((TESTS / name).is_file() for name in LONGEST_FIRST), "a file of LONGEST_FIRST is gone"
