@@ -56,6 +56,10 @@ class WriteError(OSError):
         self.path, self.reason, self.advice = path, reason, advice
         super().__init__(f"Could not write {path} ({reason}){'; ' + advice if advice else '.'}")
 
+    def advised(self, advice: str) -> WriteError:
+        """The same failure, with what to do."""
+        return WriteError(self.path, self.reason, advice)
+
 
 # The ops through which TensorFlow writes a run's files: checkpoints and TensorBoard events.
 _WRITING_OPS = (

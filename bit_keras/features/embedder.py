@@ -200,10 +200,8 @@ def write_embeddings(
             "run the same command again to resume."
         ) from e
     except files.WriteError as e:  # a full disk: the shards written are kept
-        raise files.WriteError(
-            e.path,
-            e.reason,
-            advice=f"{kept(done)}. Free space there, then run the same command again to resume.",
+        raise e.advised(
+            f"{kept(done)}. Free space there, then run the same command again to resume."
         ) from e
     finally:
         batches.close()
@@ -211,10 +209,8 @@ def write_embeddings(
     try:
         save_atomically(output, lambda tmp: save_embeddings(tmp, result))
     except files.WriteError as e:
-        raise files.WriteError(
-            e.path,
-            e.reason,
-            advice=f"{kept(count)}. Free space there, then run the same command again to write it.",
+        raise e.advised(
+            f"{kept(count)}. Free space there, then run the same command again to write it."
         ) from e
     shutil.rmtree(parts, ignore_errors=True)
     out(

@@ -132,7 +132,10 @@ class Checkpoints:
         try:
             path = self.checkpoint.write(prefix)
         except tf.errors.OpError as e:
-            raise self._write_failed(prefix, e) from None
+            error = files.tf_write_error(e, any_op=True)
+            if error is None:  # NotFound: not the disk; TensorFlow's words say what
+                raise
+            raise self._write_failed(prefix, error.reason) from None
         problem = damage(path)
         if problem is not None:
             raise CheckpointDamagedError(
@@ -148,19 +151,18 @@ class Checkpoints:
                 _delete(old)
         return path
 
-    def _write_failed(self, prefix: str, error: tf.errors.OpError) -> files.WriteError:
+    def _write_failed(self, prefix: str, reason: str) -> files.WriteError:
         # What TensorFlow wrote of it goes (it frees the space it took); the state file and
         # the checkpoints before it are as they were.
-        if prefix not in self.paths():
+        kept = self.paths()
+        if prefix not in kept:
             for name in tf.io.gfile.glob(prefix + "[._]*"):
                 _remove(name)
-        written = files.tf_write_error(error, any_op=True)
-        kept = ", ".join(self.paths()) or "none"
         return files.WriteError(
             prefix,
-            written.reason,
-            advice=f"the checkpoints before it are kept ({kept}). Free space there, then run "
-            "the same command again to resume from the newest.",
+            reason,
+            advice=f"the checkpoints before it are kept ({', '.join(kept) or 'none'}). Free "
+            "space there, then run the same command again to resume from the newest.",
         )
 
     def restore(self, restore: Callable[[str], object], *, set_aside: bool = True) -> str | None:

@@ -43,17 +43,24 @@ def check_logdir(config: RunConfig) -> None:
     _check_same_run(config, logdir)
 
 
+def read_record(logdir: str) -> dict | None:
+    """The run record (`config.json`) in `logdir`, or None where there is none that reads."""
+    record_path = files.join(logdir, CONFIG_FILE)
+    try:
+        if not files.isfile(record_path):
+            return None
+        with files.open_file(record_path) as f:
+            record = json.load(f)
+    except Exception:  # unreadable (OSError here, TensorFlow's errors for gs://, bad JSON)
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def _check_same_run(config: RunConfig, logdir: str) -> None:
     if config.overwrite:
         return  # the run there is deleted before this one starts
-    record_path = files.join(logdir, CONFIG_FILE)
-    if not files.isfile(record_path):
-        return
-    try:
-        with files.open_file(record_path) as f:
-            previous = json.load(f).get("config") or {}
-    except Exception:  # unreadable: not ours to judge; the checkpoint restore checks the model
-        return
+    # An unreadable record is not ours to judge; the checkpoint restore checks the model.
+    previous = (read_record(logdir) or {}).get("config") or {}
     for key in ("model", "dataset"):
         if key in previous and previous[key] != getattr(config, key):
             raise ValueError(

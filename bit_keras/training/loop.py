@@ -47,6 +47,7 @@ from bit_keras.training.logdir import (
     WORKERS_DIR,
     check_logdir,
     clear_run,
+    read_record,
 )
 from bit_keras.training.progress import Progress
 from bit_keras.training.recipe import Recipe
@@ -280,10 +281,8 @@ class _Run:
         # checkpoint a rerun resumes from; what it wrote before stays as it was.
         latest = tf.train.latest_checkpoint(self.checkpoint_dir)
         kept = f"the last checkpoint is {latest}" if latest else "no checkpoint was saved yet"
-        return files.WriteError(
-            error.path,
-            error.reason,
-            advice=f"{kept}. Free space there, then run the same command again to resume.",
+        return error.advised(
+            f"{kept}. Free space there, then run the same command again to resume."
         )
 
     def _run(self) -> dict:
@@ -436,12 +435,7 @@ class _Run:
     def _outputs_written(self) -> bool:
         # Whether the files of a finished run are all there: the run record (written last)
         # lists them.
-        try:
-            with files.open_file(os.path.join(self.config.logdir, CONFIG_FILE)) as f:
-                record = json.load(f)
-        except (OSError, ValueError):
-            return False
-        written = record.get("outputs")
+        written = (read_record(self.config.logdir) or {}).get("outputs")
         return isinstance(written, list) and all(
             files.exists(os.path.join(self.config.logdir, name)) for name in written
         )

@@ -75,25 +75,25 @@ def _tf_config_tasks() -> int:
     return sum(len(tasks) for tasks in tf_config().get("cluster", {}).values())
 
 
-# What TensorFlow's errors say when a collective's peer is gone: its heartbeats stopped, its
-# connection was reset or refused, or the collectives were aborted because of it.
-_LOST_PEER_WORDS = (
-    "Collective ops is aborted",
-    "unhealthy",
-    "heartbeat",
-    "Connection reset",
-    "Socket closed",
-    "failed to connect",
-    "Connection refused",
-    "Broken pipe",
-)
+# What TensorFlow's errors say when a collective's peer is gone, and what that means, in the
+# order they are told apart (an abort names the heartbeats that caused it).
+_LOST_PEER_WORDS = {
+    "it stopped sending heartbeats": ("unhealthy", "heartbeat"),
+    "its connection was broken": ("Connection reset", "Socket closed", "Broken pipe"),
+    "it cannot be reached": ("failed to connect", "Connection refused"),
+    "the collectives with it failed": ("Collective ops is aborted",),
+}
 
 
 def is_lost_worker_error(error: tf.errors.OpError) -> bool:
     """Whether `error` says that another task of the cluster is gone."""
-    text = str(error)
-    return isinstance(error, tf.errors.UnavailableError) or any(
-        words in text for words in _LOST_PEER_WORDS
+    return isinstance(error, tf.errors.UnavailableError) or _why_lost(str(error)) is not None
+
+
+def _why_lost(message: str) -> str | None:
+    return next(
+        (why for why, words in _LOST_PEER_WORDS.items() if any(w in message for w in words)),
+        None,
     )
 
 
@@ -109,12 +109,4 @@ def lost_task(message: str, own: str) -> tuple[str | None, str]:
         named.update((job, task) for task, address in enumerate(addresses) if address in message)
     others = sorted(t for t in named if f"{t[0]}{t[1]}" != own)
     lost = f"{others[0][0]} {others[0][1]}" if others else None
-    if "unhealthy" in message or "heartbeat" in message:
-        why = "it stopped sending heartbeats"
-    elif any(w in message for w in ("Connection reset", "Socket closed", "Broken pipe")):
-        why = "its connection was broken"
-    elif "failed to connect" in message or "Connection refused" in message:
-        why = "it cannot be reached"
-    else:
-        why = "the collectives with it failed"
-    return lost, why
+    return lost, _why_lost(message) or "the collectives with it failed"
