@@ -1,9 +1,10 @@
 """Data set names as the programs take them, checked without loading TensorFlow.
 
-`digits`, `folder:PATH`, `csv:PATH`, or a TFDS name: a registered TFDS builder (TFDS imports
-TensorFlow lazily, so its registry is read in a fraction of a second) or a data set prepared
-in the TFDS data folder without code. `bit-train` and `bit-pretrain` check `--dataset` here
-before TensorFlow loads; `load_source` does the rest.
+`digits`, `folder:PATH`, `csv:PATH`, `vtab:TASK` (a VTAB-1k task), or a TFDS name: a
+registered TFDS builder (TFDS imports TensorFlow lazily, so its registry is read in a
+fraction of a second) or a data set prepared in the TFDS data folder without code.
+`bit-train` and `bit-pretrain` check `--dataset` here before TensorFlow loads; `load_source`
+does the rest.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import difflib
 import os
 
 from bit_keras._runtime import files
+from bit_keras.data.vtab_tasks import get_task
 
 BUILT_IN = "digits"
 # How the files of a folder or manifest are checked (`image_check.py`): `decode` every file
@@ -44,6 +46,9 @@ def check_dataset_name(spec: str, data_dir: str | None = None) -> None:
         path = spec.removeprefix("folder:")
         if not files.isdir(path):
             raise ValueError(f"Dataset folder {path!r} does not exist.")
+        return
+    if spec.startswith("vtab:"):
+        get_task(spec.removeprefix("vtab:"))
         return
     if spec.startswith("csv:"):
         path = spec.removeprefix("csv:")

@@ -26,7 +26,7 @@ from bit_keras.data.image_io import IMAGE_EXTENSIONS, read_image
 from bit_keras.data.manifest import read_manifest
 from bit_keras.data.names import IMAGE_CHECKS, unknown_dataset_message
 from bit_keras.data.pipeline import Examples
-from bit_keras.data.tfds_files import record_files
+from bit_keras.data.tfds_files import record_files, split_part
 
 # The built-in data set's split: a seeded, stratified 20% of scikit-learn's digits for test.
 DIGITS_TEST_FRACTION = 0.2
@@ -92,7 +92,8 @@ def load_source(
     out: Callable[[str], None] = print,
     unlabelled: bool = False,
 ) -> DataSource:
-    """Resolves a dataset flag: a TFDS name, `folder:PATH`, `csv:PATH`, or `digits`.
+    """Resolves a dataset flag: a TFDS name, `folder:PATH`, `csv:PATH`, `vtab:TASK` (a
+    VTAB-1k task: `vtab_source`), or `digits`.
 
     Args:
         spec: The data set.
@@ -126,6 +127,10 @@ def load_source(
         return folder_source(path, checks=checks)
     if spec.startswith("csv:"):
         return csv_source(spec.removeprefix("csv:"), checks=checks)
+    if spec.startswith("vtab:"):
+        from bit_keras.data.vtab_source import vtab_source  # it builds on this module
+
+        return vtab_source(spec.removeprefix("vtab:"), data_dir, download=download, out=out)
     return tfds_source(spec, data_dir, download=download, out=out)
 
 
@@ -522,7 +527,7 @@ def tfds_source(
 
     def split(name_, images=True):
         def build(start=0, stop=None):
-            part = _from(name_, start, stop)
+            part = split_part(name_, start, stop)
             files = record_files(builder, part, label_key, what)
             if files is not None:  # read from its files, those of this part alone
                 ds = files.in_order()
@@ -593,16 +598,3 @@ def tfds_source(
         train_examples,
         tuple(builder.info.features[label_key].names),
     )
-
-
-def _from(split: str, start: int, stop: int | None = None) -> str:
-    """A TFDS split name (`train`, `train[:900]`) from its `start`-th example on, to its
-    `stop`-th (its end when None)."""
-    if not start and stop is None:
-        return split
-    name, _, rest = split.partition("[")
-    first, _, end = rest.rstrip("]").partition(":") if rest else ("", "", "")
-    begin = int(first or 0)
-    if stop is not None:
-        end = str(begin + stop) if not end else str(min(int(end), begin + stop))
-    return f"{name}[{begin + start}:{end}]"

@@ -73,3 +73,16 @@ def _array_record_reader():
         return by_index
 
     return read, fetch
+
+
+def split_part(split: str, start: int, stop: int | None = None) -> str:
+    """A TFDS split name (`train`, `train[:900]`) from its `start`-th example on, to its
+    `stop`-th (its end when None)."""
+    if not start and stop is None:
+        return split
+    name, _, rest = split.partition("[")
+    first, _, end = rest.rstrip("]").partition(":") if rest else ("", "", "")
+    begin = int(first or 0)
+    if stop is not None:
+        end = str(begin + stop) if not end else str(min(int(end), begin + stop))
+    return f"{name}[{begin + start}:{end}]"

@@ -32,7 +32,8 @@ _MODEL_FILE = (
 )
 _DATASETS = (
     "`digits` (built in), `folder:PATH` (one sub-folder of images per class), `csv:PATH` (a "
-    "manifest of image paths and labels), or a TFDS name (cifar10)"
+    "manifest of image paths and labels), `vtab:TASK` (a VTAB-1k task: its 1,000 training "
+    "examples, its test split), or a TFDS name (cifar10)"
 )
 
 HELP = {

@@ -177,7 +177,7 @@ def test_tfds_without_a_test_split_holds_out_a_fixed_minival_slice(tmp_path):
 
 
 def test_tfds_splits_start_where_asked():
-    from bit_keras.data.sources import _from
+    from bit_keras.data.tfds_files import split_part as _from
 
     assert _from("train", 0) == "train"
     assert _from("train", 500) == "train[500:]"
