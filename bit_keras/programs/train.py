@@ -28,6 +28,8 @@ _FLAGS = define_config_flags(
         "crop": "Crop and evaluation size (rule: 128/480).",
         "base_lr": "Learning rate at batch 512, scaled linearly to --batch_size.",
         "resize": "Resize before the random crop (rule: 160/512).",
+        "random_crop": "Random crops (BiT's); --norandom_crop resizes each image to --crop "
+        "whole, for labels a crop changes (positions, counts).",
         "examples_per_class": "Few-shot: train on exactly K examples of each class.",
         "examples_per_class_seed": "Seed of the few-shot draw.",
         "mixup_alpha": "MixUp alpha (rule: 0.1 from 20k examples).",

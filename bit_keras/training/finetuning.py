@@ -30,6 +30,9 @@ class TrainConfig(RunConfig):
     Attributes:
         base_lr: Learning rate at batch 512, scaled linearly to `batch_size` (BiT: 0.003).
         resize: Resize before the random crop. None: the rule's.
+        random_crop: Random crops (BiT's). False: each image is resized to the crop size
+            whole, for labels a crop changes (positions, counts; VTAB's dSprites location and
+            CLEVR count, where BiT omits crops); `resize` must then be unset.
         examples_per_class: Few-shot: keep exactly K training examples per class.
         examples_per_class_seed: Seed of the few-shot draw.
         mixup_alpha: MixUp's alpha. None: the rule's (0.1 from 20,000 examples up).
@@ -40,6 +43,7 @@ class TrainConfig(RunConfig):
 
     base_lr: float = hyperrule.BASE_LR
     resize: int | None = None
+    random_crop: bool = True
     examples_per_class: int | None = None
     examples_per_class_seed: int = 0
     mixup_alpha: float | None = None
@@ -56,6 +60,11 @@ class TrainConfig(RunConfig):
         if self.mixup_alpha is not None and self.mixup_alpha < 0:
             raise ValueError(f"`mixup_alpha` must be >= 0. Received: {self.mixup_alpha}")
         check_trainable(self.trainable)
+        if self.resize and not self.random_crop:
+            raise ValueError(
+                f"Without random crops images are resized to the crop size: drop `resize` "
+                f"(Received: resize={self.resize}, random_crop=False)."
+            )
         if self.resize and self.crop and self.crop > self.resize:
             raise ValueError(f"`crop` ({self.crop}) must not exceed `resize` ({self.resize}).")
 
@@ -92,7 +101,7 @@ def resolve(
         train_size=train_size,
         test_size=test_size,
         num_classes=num_classes,
-        resize=rule.resize,
+        resize=rule.resize if config.random_crop else rule.crop,
         crop=rule.crop,
         schedule=rule.schedule,
         mixup_alpha=rule.mixup_alpha,
@@ -180,7 +189,8 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
         settings=(
             f"{resolved.train_size} train / {resolved.test_size} test examples, "
             f"{resolved.num_classes} classes{' (multi-label)' if source.multi_label else ''}; "
-            f"resize {resolved.resize}, crop {resolved.crop}; {schedule.total_steps} steps "
+            f"resize {resolved.resize}, crop {resolved.crop}"
+            f"{'' if config.random_crop else ' (no random crop)'}; {schedule.total_steps} steps "
             f"(warm-up {schedule.warmup_steps}, x0.1 after {list(schedule.decay_steps)}); "
             f"lr {resolved.learning_rate:g} at batch {config.batch_size}; "
             f"MixUp alpha {resolved.mixup_alpha}"
