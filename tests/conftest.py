@@ -51,6 +51,7 @@ LONGEST_FIRST = (
     "training/test_readme_pretraining.py",
     "training/test_resume.py",
     "test_readme_distillation.py",
+    "vtab/test_vtab.py",
     "training/test_loop.py",
     "benchmark/test_compare.py",
     "training/test_distillation.py",

@@ -20,6 +20,7 @@ PACKAGES = (
     "bit_keras.training",
     "bit_keras.export",
     "bit_keras.features",
+    "bit_keras.vtab",
 )
 
 

@@ -25,6 +25,7 @@ RUN_ELSEWHERE = {
     "--weights=/tmp/bit_digits_pretrain/model.keras": "training/test_readme_pretraining.py",
     "--dist loadfile && KERAS_BACKEND=jax": ".ci/run (test_ci_runs_the_readme_test_command)",
     "pip install -e ": "the test command installs the package with every extra",
+    "tests/vtab/mock_vtab.py --model=R14x1": "vtab/test_vtab.py",
 }
 # Commands that cannot run here: no network, and not the reader's own files.
 NOT_OFFLINE = {
@@ -36,6 +37,8 @@ NOT_OFFLINE = {
     "--dataset=imagenet2012": "ILSVRC-2012 (prepared by hand) and accelerators",
     "--dataset=csv:/data/": "the reader's data on a cluster of GPU machines",
     "/data/photos": "the reader's own photos (and a published checkpoint)",
+    "tools/vtab.py --model=BiT-M-R50x1 --logdir=/tmp/vtab_": "downloads VTAB-1k's data sets "
+    "and a published checkpoint (the program on mock data: vtab/test_vtab.py)",
     "bit-data-service dispatcher --port=5050": "serves until stopped; a dispatcher and a "
     "worker on localhost: tools/test_data_service_program.py",
     "bit-data-service worker --dispatcher=grpc://DISPATCHER_HOST": "a machine of the reader's",

@@ -62,6 +62,8 @@ class DataSource:
         test_files: The same for the test split.
         labelled: False for a folder of images without class sub-folders: `num_classes` is
             0 and every label -1.
+        origin: Where the examples come from, for the run's record: a TFDS data set's
+            version and splits (`TFDS clevr/3.1.0, train train[:800]+..., test validation`).
     """
 
     name: str
@@ -79,6 +81,7 @@ class DataSource:
     train_files: np.ndarray | None = None
     test_files: np.ndarray | None = None
     labelled: bool = True
+    origin: str = ""
 
 
 def load_source(
@@ -597,4 +600,5 @@ def tfds_source(
         split(held_out),
         train_examples,
         tuple(builder.info.features[label_key].names),
+        origin=f"TFDS {builder.info.full_name}, train {train_split}, test {held_out}",
     )

@@ -109,6 +109,7 @@ def vtab_source(
         test,
         lambda: Examples.from_arrays(records, labels, decode=decode),
         _class_names(task, features, num_classes),
+        origin=f"TFDS {builder.info.full_name}, train {train_split}, test {test_split}",
     )
 
 

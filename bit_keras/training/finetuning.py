@@ -214,6 +214,7 @@ def recipe(config: TrainConfig, out=print) -> Recipe:
             "resolved": dataclasses.asdict(resolved),
             "class_names": list(source.class_names),
             "multi_label": source.multi_label,
+            "data": source.origin,
         },
     )
 

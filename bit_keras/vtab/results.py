@@ -42,6 +42,7 @@ class RunResult:
         folder: The run's folder, relative to the VTAB logdir.
         page: Its report (`report.html`) or record (`evaluation.json`), relative to the VTAB
             logdir; None where there is none.
+        data: The TFDS version and splits it read (`DataSource.origin`).
     """
 
     task: str
@@ -50,6 +51,7 @@ class RunResult:
     examples: int
     folder: str
     page: str | None = None
+    data: str = ""
 
 
 def summarize(results: Sequence[RunResult], *, title: str, runs: int, how: str) -> dict:
@@ -71,6 +73,7 @@ def summarize(results: Sequence[RunResult], *, title: str, runs: int, how: str) 
                 "mean": round(float(np.mean(accuracies)), 4),
                 "std": round(float(np.std(accuracies)), 4),
                 "test_examples": done[0].examples,
+                "data": done[0].data,
                 "folders": {str(r.run): r.folder for r in done},
                 "pages": {str(r.run): r.page for r in done if r.page},
             }

@@ -53,10 +53,11 @@ def run_vtab(
     for task, run in jobs:  # a mismatch fails now, not after hours of other tasks
         _finished(config, task, run)
     strategy = strategy or make_strategy(config.strategy, config.tpu)
+    seeds = ", ".join(str(config.seed + run) for run in range(config.runs))
     how = (
-        f"Fine-tuned from {config.model} ({config.weights} weights) with BiT-HyperRule"
+        f"Fine-tuned from {config.model} (weights: {config.weights}) with BiT-HyperRule"
         + _overrides(config)
-        + f"; {config.runs} run(s) per task, seeds {config.seed}..{config.seed + config.runs - 1}."
+        + f"; {config.runs} run(s) per task (seeds {seeds})."
     )
     results: list[RunResult] = []
     for number, (task, run) in enumerate(jobs, 1):
@@ -72,9 +73,9 @@ def run_vtab(
                 f"({task_config.logdir})"
             )
         report = files.join(task_config.logdir, REPORT_FILE)
-        results.append(
-            _result(config, task, run, metrics, page=report if files.exists(report) else None)
-        )
+        data = (read_record(task_config.logdir) or {}).get("data", "")
+        page = report if files.exists(report) else None
+        results.append(_result(config, task, run, metrics, page=page, data=data))
         summary = _write(config, results, how, out, last=number == len(jobs))
     return summary
 
@@ -151,12 +152,21 @@ def evaluate_vtab(config: VtabConfig, *, out=print) -> dict:
                 "crop": crop,
                 "test_accuracy": accuracy,
                 "test_examples": examples,
+                "data": source.origin,
             }
             files.makedirs(folder)
             save_atomically(record_path, lambda p, r=record: _write_json(p, r))
             out(f"{where}: test accuracy {accuracy:.4f} on {examples} examples")
         results.append(
-            _result(config, task, run, record, page=record_path, examples=record["test_examples"])
+            _result(
+                config,
+                task,
+                run,
+                record,
+                page=record_path,
+                examples=record["test_examples"],
+                data=record.get("data", ""),
+            )
         )
         summary = _write(config, results, how, out, last=number == len(jobs))
     return summary
@@ -193,7 +203,7 @@ def evaluate_accuracy(model, source, crop: int, batch_size: int) -> tuple[float,
     return correct / seen, int(seen)
 
 
-def _result(config, task, run, metrics, *, page: str | None, examples: int | None = None):
+def _result(config, task, run, metrics, *, page, data: str, examples: int | None = None):
     folder = config.run_dir(task, run)
     return RunResult(
         task.name,
@@ -202,6 +212,7 @@ def _result(config, task, run, metrics, *, page: str | None, examples: int | Non
         int(examples if examples is not None else metrics["test_examples"]),
         _relative(folder, config.logdir),
         _relative(page, config.logdir) if page else None,
+        data,
     )
 
 
