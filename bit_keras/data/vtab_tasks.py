@@ -229,17 +229,17 @@ TASKS: tuple[VtabTask, ...] = (
         # task_adaptation asks for 3.*.*, which TFDS 4.9 no longer builds (only 4.0.0).
         "oxford_iiit_pet:4.*.*",
         HeldOut(80),
-        source=_TA + "oxford_iiit_pet.py:28,45,63-72",
+        source=_TA + "oxford_iiit_pet.py:28,45,63-73",
     ),
     VtabTask(
         "sun397",
         "natural",
         "sun397/tfds:4.*.*",
         OwnValidation(),
-        source=_TA + "sun397.py:37-48",
+        source=_TA + "sun397.py:37,40-48",
     ),
     VtabTask(
-        "svhn", "natural", "svhn_cropped:3.*.*", HeldOut(90), source=_TA + "svhn.py:28,48,71-91"
+        "svhn", "natural", "svhn_cropped:3.*.*", HeldOut(90), source=_TA + "svhn.py:28,48,71-88"
     ),
     VtabTask(
         "patch_camelyon",
@@ -253,7 +253,7 @@ TASKS: tuple[VtabTask, ...] = (
         "specialized",
         "eurosat/rgb:2.*.*",
         Carved(60, 20),
-        source=_TA + "eurosat.py:25-26,42-66",
+        source=_TA + "eurosat.py:25-26,41-67 (subset rgb: its default)",
     ),
     VtabTask(
         "resisc45",
@@ -261,7 +261,7 @@ TASKS: tuple[VtabTask, ...] = (
         "resisc45:3.*.*",
         Carved(60, 20),
         manual=True,
-        source=_TA + "resisc45.py:25-26,43-66",
+        source=_TA + "resisc45.py:25-26,43,52-67",
     ),
     VtabTask(
         "diabetic_retinopathy",
@@ -269,8 +269,8 @@ TASKS: tuple[VtabTask, ...] = (
         "diabetic_retinopathy_detection/btgraham-300:3.*.*",
         OwnValidation(),
         manual=True,
-        source=_TA + "diabetic_retinopathy.py:53-69 (config btgraham-300, no heavy "
-        "augmentation: its defaults)",
+        source=_TA + "diabetic_retinopathy.py:42,53-54,61-69 (config btgraham-300, no "
+        "heavy augmentation: its defaults; scripts/run_all_tasks.sh:40)",
     ),
     VtabTask(
         "clevr-count",
@@ -281,7 +281,7 @@ TASKS: tuple[VtabTask, ...] = (
         num_classes=8,
         class_names=tuple(f"{n} objects" for n in range(3, 11)),
         random_crop=False,
-        source=_TA + "clevr.py:29,32-34,57-59,86,103-113",
+        source=_TA + "clevr.py:29,32-34,57-59,86,103-113 (scripts/run_all_tasks.sh:39)",
     ),
     VtabTask(
         "clevr-distance",
@@ -291,7 +291,7 @@ TASKS: tuple[VtabTask, ...] = (
         label=clevr_distance,
         num_classes=6,
         class_names=_ranges(CLEVR_DISTANCE_BINS),
-        source=_TA + "clevr.py:29,45-53,65-67,86,103-113",
+        source=_TA + "clevr.py:29,45-53,65-67,86,103-113 (scripts/run_all_tasks.sh:38)",
     ),
     VtabTask("dmlab", "structured", "dmlab:2.0.1", OwnValidation(), source=_TA + "dmlab.py:42-52"),
     VtabTask(
@@ -306,7 +306,7 @@ TASKS: tuple[VtabTask, ...] = (
         scale=255,
         random_flip=False,
         random_crop=False,
-        source=_TA + "dsprites.py:30-31,47,82-103 (scripts/run_all_tasks.sh:36)",
+        source=_TA + "dsprites.py:30-31,47,58,82-103 (scripts/run_all_tasks.sh:36)",
     ),
     VtabTask(
         "dsprites-orientation",
@@ -319,7 +319,7 @@ TASKS: tuple[VtabTask, ...] = (
         gray=True,
         scale=255,
         random_flip=False,
-        source=_TA + "dsprites.py:30-31,47,82-103 (scripts/run_all_tasks.sh:37)",
+        source=_TA + "dsprites.py:30-31,47,58,82-103 (scripts/run_all_tasks.sh:37)",
     ),
     VtabTask(
         "kitti-distance",
@@ -329,7 +329,7 @@ TASKS: tuple[VtabTask, ...] = (
         label=kitti_distance,
         num_classes=4,
         class_names=("up to 8 m", "8-20 m", "20-999 m", "no vehicle"),
-        source=_TA + "kitti.py:90-104,147-150,172-182",
+        source=_TA + "kitti.py:90-103,147-150,172-183 (scripts/run_all_tasks.sh:33)",
     ),
     VtabTask(
         "smallnorb-azimuth",
@@ -339,7 +339,7 @@ TASKS: tuple[VtabTask, ...] = (
         label="label_azimuth",
         gray=True,
         random_flip=False,
-        source=_TA + "smallnorb.py:29,47,55-63,79-82",
+        source=_TA + "smallnorb.py:29,47,55-63,79-82 (scripts/run_all_tasks.sh:34)",
     ),
     VtabTask(
         "smallnorb-elevation",
@@ -348,7 +348,7 @@ TASKS: tuple[VtabTask, ...] = (
         OwnValidation(validation="test", test="test[50%:]"),
         label="label_elevation",
         gray=True,
-        source=_TA + "smallnorb.py:29,47,55-63,79-82",
+        source=_TA + "smallnorb.py:29,47,55-63,79-82 (scripts/run_all_tasks.sh:35)",
     ),
 )
 

@@ -208,3 +208,12 @@ def test_data_that_is_not_prepared_is_one_line(tmp_path):
         f"in '{tmp_path}', and --nodownload forbids fetching it. Prepare it where there is "
         f"network access (`tfds build dtd --data_dir={tmp_path}`) and pass --data_dir={tmp_path}."
     )
+
+
+def test_a_finished_task_run_with_other_settings_is_an_error(reference):
+    result = _run([*_command(reference), "--steps=7"], status=1)
+    folder = reference / TASKS[0] / "run0"
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"bit-vtab: error: '{folder}' holds a run of VTAB task {TASKS[0]} with steps=6 (now 7): "
+        "pass a new --logdir, or delete that folder to run the task again."
+    )
