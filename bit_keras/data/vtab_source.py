@@ -63,13 +63,12 @@ def vtab_source(
 
     def read(split: str, images: bool = True) -> tf.data.Dataset:
         ds = builder.as_dataset(split=split, shuffle_files=False, decoders=skip)
-        if images:
-            return ds.map(
-                lambda ex: (decode(ex[task.image]), label(ex)),
-                num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True,
-            )
-        return ds.map(lambda ex: (ex[task.image], label(ex)), num_parallel_calls=tf.data.AUTOTUNE)
+        prepare = (lambda image: decode(image)) if images else (lambda image: image)
+        return ds.map(
+            lambda ex: (prepare(ex[task.image]), label(ex)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,  # the examples in the data set's order, on every run
+        )
 
     def decode(encoded: tf.Tensor) -> tf.Tensor:
         image = image_feature.decode_example(encoded)
