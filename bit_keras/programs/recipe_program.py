@@ -48,20 +48,19 @@ def run_recipe(
     def work(config: RunConfig) -> None:
         entry()(config, out=lambda line: print(line, flush=True))
 
-    def body() -> None:
-        run(
-            program,
-            check,
-            work,
-            errors=(
-                TrainingDivergedError,
-                UndecodableImageError,
-                DamagedFileError,
-                WorkerLostError,
-            ),
-            guard=lambda config: RunLock(config.logdir, enabled=is_chief_process()),
-            hold_stderr=False,
-            interrupted="interrupted before a checkpoint could be saved.",
-        )
+    start(module, lambda: run_training(program, check, work), required=["logdir"])
 
-    start(module, body, required=["logdir"])
+
+def run_training(program: str, check: Callable[[], tuple], work: Callable[..., object]) -> None:
+    """`runner.run` for a program that trains (`config.logdir` is `check()`'s one result): the
+    run's lock taken before TensorFlow loads, its lines live, the training loop's errors as one
+    line, and its interrupts' exit statuses."""
+    run(
+        program,
+        check,
+        work,
+        errors=(TrainingDivergedError, UndecodableImageError, DamagedFileError, WorkerLostError),
+        guard=lambda config: RunLock(config.logdir, enabled=is_chief_process()),
+        hold_stderr=False,
+        interrupted="interrupted before a checkpoint could be saved.",
+    )

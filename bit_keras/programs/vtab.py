@@ -22,17 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from bit_keras.programs.runner import run, start
+from bit_keras.programs.recipe_program import run_training
+from bit_keras.programs.runner import start
 from bit_keras.programs.shared_flags import define_config_flags, print_line
 from bit_keras.training.config import check_model
-from bit_keras.training.interrupts import (
-    DamagedFileError,
-    TrainingDivergedError,
-    UndecodableImageError,
-    WorkerLostError,
-)
 from bit_keras.training.logdir import check_logdir
-from bit_keras.training.run_lock import RunLock, is_chief_process
 from bit_keras.vtab.config import VtabConfig, missing_checkpoints
 
 PROGRAM = "bit-vtab"
@@ -87,21 +81,4 @@ def _work(config: VtabConfig) -> None:
 
 def main() -> None:
     """The `bit-vtab` command (and tools/vtab.py)."""
-
-    def body() -> None:
-        run(
-            PROGRAM,
-            _check,
-            _work,
-            errors=(
-                TrainingDivergedError,
-                UndecodableImageError,
-                DamagedFileError,
-                WorkerLostError,
-            ),
-            guard=lambda config: RunLock(config.logdir, enabled=is_chief_process()),
-            hold_stderr=False,
-            interrupted="interrupted before a checkpoint could be saved.",
-        )
-
-    start(__name__, body, required=["logdir"])
+    start(__name__, lambda: run_training(PROGRAM, _check, _work), required=["logdir"])
