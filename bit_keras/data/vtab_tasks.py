@@ -163,7 +163,7 @@ class VtabTask:
         gray: Its images have one channel, repeated to RGB.
         scale: Pixel values multiplied by this (dSprites' 0/1 masks: 255).
         random_flip: Whether a left-right flip keeps the label: not for a position or an
-            orientation (BiT omits flips and crops "where they destroy the label semantics").
+            orientation (BiT omits flips and crops where they would destroy the label).
         random_crop: Whether a random crop keeps the label: not for positions and counts
             (a crop moves the objects or cuts some off); without it the image is resized
             to the crop size.
