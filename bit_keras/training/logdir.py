@@ -45,15 +45,26 @@ def check_logdir(config: RunConfig) -> None:
 
 def read_record(logdir: str) -> dict | None:
     """The run record (`config.json`) in `logdir`, or None where there is none that reads."""
-    record_path = files.join(logdir, CONFIG_FILE)
+    return read_json(files.join(logdir, CONFIG_FILE))
+
+
+def read_json(path: str) -> dict | None:
+    """The JSON object in `path`, or None where there is none that reads."""
     try:
-        if not files.isfile(record_path):
+        if not files.isfile(path):
             return None
-        with files.open_file(record_path) as f:
+        with files.open_file(path) as f:
             record = json.load(f)
     except Exception:  # unreadable (OSError here, TensorFlow's errors for gs://, bad JSON)
         return None
     return record if isinstance(record, dict) else None
+
+
+def write_json(path: str, record: dict) -> None:
+    """Writes `record` to the local file `path` (`save_atomically`'s temporary one)."""
+    with open(path, "w") as f:
+        json.dump(record, f, indent=2, default=str)
+        f.write("\n")
 
 
 def _check_same_run(config: RunConfig, logdir: str) -> None:

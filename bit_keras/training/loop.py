@@ -10,7 +10,6 @@ optimizer, the loss and the evaluation (`recipe.Parts`).
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import time
@@ -48,6 +47,7 @@ from bit_keras.training.logdir import (
     check_logdir,
     clear_run,
     read_record,
+    write_json,
 )
 from bit_keras.training.progress import Progress
 from bit_keras.training.recipe import Recipe
@@ -507,7 +507,7 @@ class _Run:
         }
         save_atomically(
             os.path.join(self.config.logdir, CONFIG_FILE),
-            lambda path: _write_json(path, record),
+            lambda path: write_json(path, record),
         )
 
     def _diverged(
@@ -597,12 +597,6 @@ def _others_in_words(rates: dict[str, float], headline: str) -> str:
         for key, value in rates.items()
         if key != headline
     )
-
-
-def _write_json(path: str, record: dict) -> None:
-    with open(path, "w") as f:
-        json.dump(record, f, indent=2, default=str)
-        f.write("\n")
 
 
 class _Collected:

@@ -9,7 +9,6 @@ written again after every run, so they always hold what is done.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import tensorflow as tf
@@ -17,7 +16,7 @@ import tensorflow as tf
 from bit_keras._runtime import files
 from bit_keras._runtime.atomic_write import save_atomically
 from bit_keras.data.vtab_tasks import VtabTask
-from bit_keras.training.logdir import read_record
+from bit_keras.training.logdir import read_json, read_record, write_json
 from bit_keras.training.run_lock import is_chief_process
 from bit_keras.vtab.config import VtabConfig, missing_checkpoints, same_result
 from bit_keras.vtab.results import RunResult, summarize, write_results
@@ -128,7 +127,7 @@ def evaluate_vtab(config: VtabConfig, *, out=print) -> dict:
         path = config.checkpoint(task, run)
         where = f"VTAB-1k [{number}/{len(jobs)}] {task.name}, run {run}"
         record_path = files.join(folder, EVALUATION_FILE)
-        record = _read_json(record_path)
+        record = read_json(record_path)
         if record and record.get("checkpoint") == path and record.get("crop_asked") == config.crop:
             out(f"{where}: done before, test accuracy {record['test_accuracy']:.4f}")
         else:
@@ -155,7 +154,7 @@ def evaluate_vtab(config: VtabConfig, *, out=print) -> dict:
                 "data": source.origin,
             }
             files.makedirs(folder)
-            save_atomically(record_path, lambda p, r=record: _write_json(p, r))
+            save_atomically(record_path, lambda p, r=record: write_json(p, r))
             out(f"{where}: test accuracy {accuracy:.4f} on {examples} examples")
         results.append(
             _result(
@@ -247,20 +246,3 @@ def _overrides(config: VtabConfig) -> str:
 def _relative(path: str, logdir: str) -> str:
     prefix = logdir.rstrip("/") + "/"
     return path[len(prefix) :] if path.startswith(prefix) else path
-
-
-def _read_json(path: str) -> dict | None:
-    try:
-        if not files.isfile(path):
-            return None
-        with files.open_file(path) as f:
-            record = json.load(f)
-    except Exception:  # unreadable or half-written elsewhere: evaluated again
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _write_json(path: str, record: dict) -> None:
-    with open(path, "w") as f:
-        json.dump(record, f, indent=2)
-        f.write("\n")
